@@ -1,0 +1,15 @@
+from iop.audit.context import current_ip_address
+
+
+class AuditContextMiddleware:
+    """Remember the client address of this request for the audit trail."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_ip_address.set(request.META.get("REMOTE_ADDR") or None)
+        try:
+            return self.get_response(request)
+        finally:
+            current_ip_address.reset(token)

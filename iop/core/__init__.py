@@ -1,0 +1,1 @@
+"""Building blocks every app may use: base models, optimistic concurrency, API errors."""

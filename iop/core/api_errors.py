@@ -1,0 +1,20 @@
+"""Every API error is a JSON body with a clear message, never an HTML page or a 500."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from iop.core.concurrency import StaleEdit
+
+
+def json_exception_handler(exc, context):
+    if isinstance(exc, StaleEdit):
+        return Response({"detail": exc.message, "code": "stale_edit"}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "message_dict"):
+            body = exc.message_dict
+        else:
+            body = {"detail": " ".join(exc.messages)}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return exception_handler(exc, context)

@@ -1,0 +1,76 @@
+"""Which patients a user may see. The ONLY place patient visibility is decided.
+
+Rules (docs/decisions/0002-patient-access.md):
+- Admins and clinical supervisors see every patient whose record is held at, or who has an
+  episode at, one of their sites.
+- Everyone else sees the patients whose care team they are on (current membership, in any
+  episode, so a discharged patient stays visible to the team that treated them).
+- Clinicians, case managers and medical staff also see the intake pool of their sites:
+  people referred but never admitted (no episode yet), so intake can screen and admit them.
+- A clinician or medical user may open any chart at their sites for a limited time after
+  giving a reason (break-the-glass); the grant is audited and listed for admins.
+- Superusers (technical accounts for the Django admin) see everything.
+
+A patient outside a user's reach does not exist for them: `get_visible_patient` answers 404.
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from iop.accounts.models import Role
+from patients.models import BreakGlassGrant, CareTeamMember, Episode, Patient
+
+INTAKE_ROLES = frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL})
+BREAK_GLASS_ROLES = frozenset({Role.CLINICIAN, Role.MEDICAL})
+
+
+def visible_patients(user) -> QuerySet[Patient]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Patient.objects.none()
+    if user.is_superuser:
+        return Patient.objects.all()
+    site_ids = list(user.sites.values_list("id", flat=True))
+    if user.sees_whole_site:
+        episode_at_my_site = Episode.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
+        return Patient.objects.filter(Q(site_id__in=site_ids) | Exists(episode_at_my_site))
+    on_care_team = CareTeamMember.objects.filter(
+        user=user, ended_on__isnull=True, episode__patient=OuterRef("pk")
+    )
+    break_glass = BreakGlassGrant.objects.filter(
+        user=user, patient=OuterRef("pk"), expires_at__gt=timezone.now()
+    )
+    reach = Exists(on_care_team) | Exists(break_glass)
+    if user.role in INTAKE_ROLES:
+        never_admitted = ~Exists(Episode.objects.filter(patient=OuterRef("pk")))
+        reach |= Q(site_id__in=site_ids) & never_admitted
+    return Patient.objects.filter(reach)
+
+
+def get_visible_patient(user, public_id) -> Patient:
+    """The patient if `user` may see them, else 404 (never 403: existence is not disclosed)."""
+    patient = visible_patients(user).filter(public_id=public_id).first()
+    if patient is None:
+        raise Http404("No such patient.")
+    return patient
+
+
+def can_see_patient(user, patient: Patient) -> bool:
+    return visible_patients(user).filter(pk=patient.pk).exists()
+
+
+def active_break_glass_grant(user, patient: Patient) -> BreakGlassGrant | None:
+    """The grant through which `user` sees `patient`, when that is their only way in."""
+    if user.is_superuser or user.sees_whole_site:
+        return None
+    if CareTeamMember.objects.filter(user=user, ended_on__isnull=True, episode__patient=patient).exists():
+        return None
+    return (
+        BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def may_break_glass(user) -> bool:
+    return user.is_authenticated and user.role in BREAK_GLASS_ROLES

@@ -1,0 +1,115 @@
+"""Read queries over patients, always scoped through `patients.access`."""
+
+from dataclasses import dataclass
+
+from django.db.models import CharField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from patients.access import visible_patients
+from patients.models import (
+    BreakGlassGrant,
+    CareTeamMember,
+    CareTeamRole,
+    ClinicalAlert,
+    Episode,
+    EpisodeStatus,
+    Patient,
+    Phase,
+    Program,
+)
+
+PRE_ADMISSION = "pre_admission"
+PATIENT_STATUS_CHOICES = [
+    (PRE_ADMISSION, "Pre-admission"),
+    (EpisodeStatus.ACTIVE, "Active"),
+    (EpisodeStatus.DISCHARGED, "Discharged"),
+]
+
+
+def _primary_clinician_name():
+    members = CareTeamMember.objects.filter(
+        episode=OuterRef("current_episode"), role=CareTeamRole.PRIMARY_CLINICIAN, ended_on__isnull=True
+    ).annotate(
+        full_name=Concat("user__first_name", Value(" "), "user__last_name", output_field=CharField())
+    )
+    return Subquery(members.values("full_name")[:1])
+
+
+def patient_list_for(user) -> QuerySet[Patient]:
+    """The patient list: everything it shows in a fixed number of queries."""
+    return (
+        visible_patients(user)
+        .select_related("site", "current_episode__program", "current_episode__current_phase")
+        .annotate(primary_clinician_name=_primary_clinician_name())
+    )
+
+
+def caseload_for(user) -> QuerySet[Patient]:
+    """Patients with an active episode whose current care team includes `user`."""
+    return patient_list_for(user).filter(
+        current_episode__status=EpisodeStatus.ACTIVE,
+        current_episode__care_team__user=user,
+        current_episode__care_team__ended_on__isnull=True,
+    ).distinct()
+
+
+def active_alerts_for(user, *, limit: int = 20) -> QuerySet[ClinicalAlert]:
+    """Unresolved alerts on the patients of the user's current care teams."""
+    my_patients = CareTeamMember.objects.filter(user=user, ended_on__isnull=True).values("episode__patient")
+    return (
+        ClinicalAlert.objects.filter(resolved_at__isnull=True, patient__in=my_patients)
+        .select_related("patient")
+        .order_by("-created_at")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class ChartHeader:
+    patient: Patient
+    episode: Episode | None
+    care_team: list[CareTeamMember]
+    alerts: list[ClinicalAlert]
+    age: int
+
+
+def chart_header(patient: Patient) -> ChartHeader:
+    episode = (
+        Episode.objects.select_related("program", "current_phase", "site")
+        .filter(pk=patient.current_episode_id)
+        .first()
+    )
+    care_team = (
+        list(episode.care_team.filter(ended_on__isnull=True).select_related("user")) if episode else []
+    )
+    alerts = list(patient.alerts.filter(resolved_at__isnull=True))
+    return ChartHeader(patient, episode, care_team, alerts, patient.age_on(timezone.localdate()))
+
+
+def episodes_of(patient: Patient) -> QuerySet[Episode]:
+    return patient.episodes.select_related("program", "site", "current_phase").prefetch_related(
+        Prefetch("care_team", queryset=CareTeamMember.objects.select_related("user"))
+    )
+
+
+def visible_episodes(user) -> QuerySet[Episode]:
+    return (
+        Episode.objects.filter(patient__in=visible_patients(user))
+        .select_related("patient", "program", "site", "current_phase")
+        .prefetch_related(Prefetch("care_team", queryset=CareTeamMember.objects.select_related("user")))
+    )
+
+
+def active_programs() -> QuerySet[Program]:
+    return Program.objects.filter(is_active=True).prefetch_related("phases")
+
+
+def phases_for_filter() -> QuerySet[Phase]:
+    return Phase.objects.select_related("program").order_by("program__name", "order")
+
+
+def break_glass_log(site_ids) -> QuerySet[BreakGlassGrant]:
+    """Break-the-glass grants on patients held at the given sites, newest first."""
+    return BreakGlassGrant.objects.filter(patient__site_id__in=site_ids).select_related(
+        "user", "patient", "patient__site"
+    )

@@ -1,0 +1,232 @@
+"""Business events on patients and episodes: one transaction each, audit inside."""
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from iop.accounts.models import Role, Site
+from iop.audit.models import AuditAction
+from iop.audit.services import record_event
+from iop.core.concurrency import save_if_unchanged
+from patients.access import INTAKE_ROLES, active_break_glass_grant, may_break_glass
+from patients.models import (
+    BreakGlassGrant,
+    CareTeamMember,
+    CareTeamRole,
+    Episode,
+    EpisodeStatus,
+    Patient,
+    Program,
+    new_mrn,
+)
+
+PATIENT_EDITABLE_FIELDS = (
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "pronouns",
+    "date_of_birth",
+)
+# Which staff roles may fill which care-team role.
+CARE_TEAM_STAFF_ROLES = {
+    CareTeamRole.PRIMARY_CLINICIAN: {Role.CLINICIAN},
+    CareTeamRole.CLINICIAN: {Role.CLINICIAN},
+    CareTeamRole.CASE_MANAGER: {Role.CASE_MANAGER},
+    CareTeamRole.MEDICAL: {Role.MEDICAL},
+    CareTeamRole.PEER_SUPPORT: {Role.PEER_SUPPORT},
+}
+PATIENT_WRITER_ROLES = INTAKE_ROLES | {Role.ADMIN}
+MIN_BREAK_GLASS_REASON = 15
+
+
+def _audit(actor, action, obj, patient: Patient, *, changed_fields=(), reason: str = "") -> None:
+    record_event(
+        actor=actor,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=obj.public_id,
+        patient_public_id=patient.public_id,
+        changed_fields=changed_fields,
+        reason=reason,
+    )
+
+
+def _require_role(actor, roles, what: str) -> None:
+    if not (actor.is_superuser or actor.role in roles):
+        raise PermissionError(f"Your role may not {what}.")
+
+
+def _require_site(actor, site: Site) -> None:
+    if not (actor.is_superuser or actor.sites.filter(pk=site.pk).exists()):
+        raise ValidationError({"site": "You do not work at that site."})
+
+
+def _validate_date_of_birth(date_of_birth: date) -> None:
+    today = timezone.localdate()
+    if date_of_birth > today:
+        raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+    if date_of_birth < today.replace(year=today.year - 120):
+        raise ValidationError({"date_of_birth": "Date of birth is more than 120 years ago."})
+
+
+@transaction.atomic
+def register_patient(*, actor, site: Site, legal_first_name: str, legal_last_name: str,
+                     date_of_birth: date, preferred_name: str = "", pronouns: str = "") -> Patient:
+    """Create a patient record at a site (before any admission)."""
+    _require_role(actor, PATIENT_WRITER_ROLES, "register patients")
+    _require_site(actor, site)
+    _validate_date_of_birth(date_of_birth)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                patient = Patient.objects.create(
+                    site=site,
+                    legal_first_name=legal_first_name.strip(),
+                    legal_last_name=legal_last_name.strip(),
+                    preferred_name=preferred_name.strip(),
+                    pronouns=pronouns.strip(),
+                    date_of_birth=date_of_birth,
+                    mrn=new_mrn(),
+                )
+            break
+        except IntegrityError:  # an MRN collision: draw another
+            continue
+    else:
+        raise RuntimeError("Could not allocate a unique MRN.")
+    _audit(actor, AuditAction.CREATE, patient, patient, changed_fields=PATIENT_EDITABLE_FIELDS)
+    return patient
+
+
+@transaction.atomic
+def update_patient(*, actor, patient: Patient, expected_version: int | None,
+                   changes: Mapping[str, object]) -> Patient:
+    """Change demographic fields; refuses (StaleEdit) if someone saved since `expected_version`."""
+    _require_role(actor, PATIENT_WRITER_ROLES, "edit patients")
+    unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    if "date_of_birth" in changes:
+        _validate_date_of_birth(changes["date_of_birth"])
+    changed = [name for name, value in changes.items() if getattr(patient, name) != value]
+    for name in changed:
+        value = changes[name]
+        setattr(patient, name, value.strip() if isinstance(value, str) else value)
+    save_if_unchanged(patient, expected_version=expected_version, fields=changed)
+    if changed:
+        _audit(actor, AuditAction.UPDATE, patient, patient, changed_fields=changed)
+    return patient
+
+
+def _validate_care_team(site: Site, care_team: Mapping[str, object]) -> None:
+    errors = {}
+    if not care_team.get(CareTeamRole.PRIMARY_CLINICIAN):
+        errors[CareTeamRole.PRIMARY_CLINICIAN] = "A primary clinician is required."
+    for team_role, user in care_team.items():
+        if user is None:
+            continue
+        if team_role not in CareTeamRole.values:
+            errors[team_role] = "Unknown care-team role."
+        elif user.role not in CARE_TEAM_STAFF_ROLES[team_role] or not user.is_active:
+            errors[team_role] = f"{user} is not an active {CareTeamRole(team_role).label.lower()}."
+        elif not user.sites.filter(pk=site.pk).exists():
+            errors[team_role] = f"{user} does not work at {site}."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def admit_patient(*, actor, patient: Patient, program: Program, site: Site, admitted_on: date,
+                  care_team: Mapping[str, object]) -> Episode:
+    """Open an episode of care in Phase 1 of `program` with its care team."""
+    _require_role(actor, {Role.CLINICIAN, Role.ADMIN}, "admit patients")
+    _require_site(actor, site)
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if Episode.objects.filter(patient=patient, status=EpisodeStatus.ACTIVE).exists():
+        raise ValidationError("This patient already has an active episode of care.")
+    if not program.is_active:
+        raise ValidationError({"program": "That program is not accepting admissions."})
+    if admitted_on > timezone.localdate():
+        raise ValidationError({"admitted_on": "Admission date cannot be in the future."})
+    first_phase = program.phases.order_by("order").first()
+    if first_phase is None:
+        raise ValidationError({"program": "That program has no phases defined."})
+    _validate_care_team(site, care_team)
+    episode = Episode.objects.create(
+        patient=patient, program=program, site=site, admitted_on=admitted_on,
+        current_phase=first_phase, phase_started_on=admitted_on,
+    )
+    for team_role, user in care_team.items():
+        if user is not None:
+            CareTeamMember.objects.create(episode=episode, user=user, role=team_role, assigned_on=admitted_on)
+    patient.current_episode = episode
+    patient.site = site
+    save_if_unchanged(patient, expected_version=None, fields=["current_episode", "site"])
+    _audit(actor, AuditAction.CREATE, episode, patient,
+           changed_fields=["program", "site", "admitted_on", "current_phase", "care_team"])
+    return episode
+
+
+@transaction.atomic
+def set_care_team(*, actor, episode: Episode, expected_version: int | None,
+                  care_team: Mapping[str, object]) -> Episode:
+    """Replace the current holders of the given care-team roles (others stay as they are)."""
+    _require_role(actor, {Role.CLINICIAN, Role.CASE_MANAGER, Role.ADMIN}, "change care teams")
+    if episode.status != EpisodeStatus.ACTIVE:
+        raise ValidationError("The care team of a discharged episode cannot change.")
+    current = {m.role: m for m in episode.care_team.filter(ended_on__isnull=True).select_related("user")}
+    merged = {role: member.user for role, member in current.items()}
+    merged.update(care_team)
+    _validate_care_team(episode.site, merged)
+    today = timezone.localdate()
+    changed = []
+    for team_role, user in care_team.items():
+        existing = current.get(team_role)
+        if existing is not None and existing.user == user:
+            continue
+        if existing is not None:
+            existing.ended_on = today
+            existing.save(update_fields=["ended_on", "updated_at"])
+        if user is not None:
+            CareTeamMember.objects.create(episode=episode, user=user, role=team_role, assigned_on=today)
+        changed.append(f"care_team.{team_role}")
+    save_if_unchanged(episode, expected_version=expected_version, fields=[])
+    if changed:
+        _audit(actor, AuditAction.UPDATE, episode, episode.patient, changed_fields=changed)
+    return episode
+
+
+@transaction.atomic
+def record_chart_view(*, actor, patient: Patient, section: str) -> None:
+    """Every read of a chart is audited; a break-the-glass read carries its grant's reason."""
+    grant = active_break_glass_grant(actor, patient)
+    record_event(
+        actor=actor,
+        action=AuditAction.READ,
+        object_type=f"patients.chart.{section}",
+        object_id=patient.public_id,
+        patient_public_id=patient.public_id,
+        reason=f"break-the-glass: {grant.reason}" if grant else "",
+    )
+
+
+@transaction.atomic
+def break_the_glass(*, actor, mrn: str, reason: str) -> BreakGlassGrant:
+    """Grant `actor` time-limited access to a chart outside their care team, at their sites."""
+    if not may_break_glass(actor):
+        raise PermissionError("Only clinicians and medical staff may use emergency access.")
+    reason = reason.strip()
+    if len(reason) < MIN_BREAK_GLASS_REASON:
+        raise ValidationError({"reason": f"Give a reason of at least {MIN_BREAK_GLASS_REASON} characters."})
+    patient = Patient.objects.filter(mrn=mrn.strip().upper(), site__in=actor.sites.all()).first()
+    if patient is None:
+        raise ValidationError({"mrn": "No patient with that MRN at your sites."})
+    grant = BreakGlassGrant.objects.create(
+        user=actor, patient=patient, reason=reason,
+        expires_at=timezone.now() + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
+    )
+    _audit(actor, AuditAction.BREAK_GLASS, grant, patient, reason=reason)
+    return grant
