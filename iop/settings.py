@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "iop.accounts",
     "iop.audit",
     "iop.reports",
+    "iop.demo",
     "patients",
     "scheduling",
     "testing",

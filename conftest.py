@@ -1,0 +1,123 @@
+"""Shared fixtures: the personas of STYLE.md and guards for real services.
+
+Personas, in one clinic with two sites:
+- clinician_on_team: primary clinician of `patient` (site A)
+- clinician_elsewhere: a clinician at site A who is not on the patient's care team
+- case_manager, medical, peer_support: on the patient's care team
+- supervisor: a clinician at site A flagged clinical supervisor (sees site A)
+- admin: admin of site A
+- admin_other_site: admin of site B only
+- anonymous: nobody signed in
+"""
+
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+
+from iop.accounts.models import Role
+from iop.accounts.tests.factories import TEST_PASSWORD, SiteFactory, UserFactory
+
+
+def require_service(name: str, available: bool, how: str = "") -> None:
+    """Skip a test whose service is missing on a developer's machine; fail it in CI."""
+    if available:
+        return
+    message = f"{name} is not available{': ' + how if how else ''}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}. CI must provide it.")
+    pytest.skip(message)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_available() -> bool:
+    return os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
+
+
+@dataclass
+class Clinic:
+    site_a: object
+    site_b: object
+    clinician_on_team: object
+    clinician_elsewhere: object
+    case_manager: object
+    medical: object
+    peer_support: object
+    supervisor: object
+    admin: object
+    admin_other_site: object
+    patient: object
+    episode: object
+
+    def persona(self, name: str):
+        return None if name == "anonymous" else getattr(self, name)
+
+
+PERSONAS = [
+    "clinician_on_team",
+    "clinician_elsewhere",
+    "case_manager",
+    "medical",
+    "peer_support",
+    "supervisor",
+    "admin",
+    "admin_other_site",
+    "anonymous",
+]
+# Who may open the care-team patient's chart (everyone else gets 404 or the login page).
+SEES_PATIENT = {"clinician_on_team", "case_manager", "medical", "peer_support", "supervisor", "admin"}
+
+
+@pytest.fixture
+def clinic(db) -> Clinic:
+    from patients.models import CareTeamRole
+    from patients.tests.factories import PatientFactory, admit
+
+    site_a = SiteFactory(name="Northside")
+    site_b = SiteFactory(name="Riverside")
+    make = lambda username, role, sites, **kw: UserFactory(  # noqa: E731
+        username=username, role=role, sites=sites, **kw
+    )
+    clinic = Clinic(
+        site_a=site_a,
+        site_b=site_b,
+        clinician_on_team=make("alice", Role.CLINICIAN, [site_a]),
+        clinician_elsewhere=make("bob", Role.CLINICIAN, [site_a]),
+        case_manager=make("carol", Role.CASE_MANAGER, [site_a]),
+        medical=make("mia", Role.MEDICAL, [site_a]),
+        peer_support=make("pete", Role.PEER_SUPPORT, [site_a]),
+        supervisor=make("sam", Role.CLINICIAN, [site_a], is_clinical_supervisor=True),
+        admin=make("ada", Role.ADMIN, [site_a]),
+        admin_other_site=make("otto", Role.ADMIN, [site_b]),
+        patient=None,
+        episode=None,
+    )
+    clinic.patient = PatientFactory(site=site_a, legal_first_name="Testy", legal_last_name="McTestface")
+    clinic.episode = admit(
+        clinic.patient,
+        team={
+            CareTeamRole.PRIMARY_CLINICIAN: clinic.clinician_on_team,
+            CareTeamRole.CASE_MANAGER: clinic.case_manager,
+            CareTeamRole.MEDICAL: clinic.medical,
+            CareTeamRole.PEER_SUPPORT: clinic.peer_support,
+        },
+    )
+    return clinic
+
+
+@pytest.fixture
+def login(client):
+    """Sign a persona in with the test client (None stays anonymous)."""
+
+    def sign_in(user):
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return sign_in
+
+
+__all__ = ["PERSONAS", "SEES_PATIENT", "TEST_PASSWORD", "Clinic", "chromium_available", "require_service"]
