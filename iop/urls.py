@@ -1,2 +1,42 @@
-from django.urls import path
-urlpatterns = []
+"""The composition root's URLs: every app's pages and the API under /api/v1/."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from iop.accounts.api import SiteViewSet, StaffViewSet
+from iop.accounts.forms import LoginForm
+from iop.reports import views as report_views
+from patients.api import EpisodeViewSet, PatientViewSet, ProgramViewSet
+
+router = DefaultRouter()
+router.register("sites", SiteViewSet, basename="site")
+router.register("staff", StaffViewSet, basename="staff")
+router.register("programs", ProgramViewSet, basename="program")
+router.register("patients", PatientViewSet, basename="patient")
+router.register("episodes", EpisodeViewSet, basename="episode")
+
+urlpatterns = [
+    path("", report_views.home, name="home"),
+    path("healthz", report_views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("patients/", include("patients.urls")),
+    path("manage/", include("iop.accounts.urls")),
+    path("api/v1/", include(router.urls)),
+    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+    path("django-admin/", admin.site.urls),
+]
+
+handler404 = "iop.reports.errors.not_found"
+handler500 = "iop.reports.errors.server_error"

@@ -22,7 +22,6 @@ from iop.accounts.models import Role
 from patients.models import BreakGlassGrant, CareTeamMember, Episode, Patient
 
 INTAKE_ROLES = frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL})
-BREAK_GLASS_ROLES = frozenset({Role.CLINICIAN, Role.MEDICAL})
 
 
 def visible_patients(user) -> QuerySet[Patient]:
@@ -71,6 +70,3 @@ def active_break_glass_grant(user, patient: Patient) -> BreakGlassGrant | None:
         .first()
     )
 
-
-def may_break_glass(user) -> bool:
-    return user.is_authenticated and user.role in BREAK_GLASS_ROLES

@@ -108,8 +108,7 @@ def phases_for_filter() -> QuerySet[Phase]:
     return Phase.objects.select_related("program").order_by("program__name", "order")
 
 
-def break_glass_log(site_ids) -> QuerySet[BreakGlassGrant]:
-    """Break-the-glass grants on patients held at the given sites, newest first."""
-    return BreakGlassGrant.objects.filter(patient__site_id__in=site_ids).select_related(
-        "user", "patient", "patient__site"
-    )
+def break_glass_log(site_ids: list[int] | None) -> QuerySet[BreakGlassGrant]:
+    """Break-the-glass grants on patients held at the given sites (None: all), newest first."""
+    grants = BreakGlassGrant.objects.select_related("user", "patient", "patient__site")
+    return grants if site_ids is None else grants.filter(patient__site_id__in=site_ids)

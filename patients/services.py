@@ -12,11 +12,13 @@ from iop.accounts.models import Role, Site
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.core.concurrency import save_if_unchanged
-from patients.access import INTAKE_ROLES, active_break_glass_grant, may_break_glass
+from iop.accounts.permissions import PATIENT_WRITER_ROLES, may_break_glass
+from patients.access import active_break_glass_grant
 from patients.models import (
     BreakGlassGrant,
     CareTeamMember,
     CareTeamRole,
+    ClinicalAlert,
     Episode,
     EpisodeStatus,
     Patient,
@@ -39,7 +41,6 @@ CARE_TEAM_STAFF_ROLES = {
     CareTeamRole.MEDICAL: {Role.MEDICAL},
     CareTeamRole.PEER_SUPPORT: {Role.PEER_SUPPORT},
 }
-PATIENT_WRITER_ROLES = INTAKE_ROLES | {Role.ADMIN}
 MIN_BREAK_GLASS_REASON = 15
 
 
@@ -230,3 +231,21 @@ def break_the_glass(*, actor, mrn: str, reason: str) -> BreakGlassGrant:
     )
     _audit(actor, AuditAction.BREAK_GLASS, grant, patient, reason=reason)
     return grant
+
+
+ALERT_RESOLVER_ROLES = {Role.CLINICIAN, Role.MEDICAL, Role.ADMIN}
+
+
+@transaction.atomic
+def resolve_alert(*, actor, alert: ClinicalAlert) -> ClinicalAlert:
+    """Mark an alert handled. Compare-and-set: two people resolving at once is one resolution."""
+    _require_role(actor, ALERT_RESOLVER_ROLES, "resolve clinical alerts")
+    now = timezone.now()
+    updated = ClinicalAlert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
+        resolved_at=now, resolved_by=actor, updated_at=now
+    )
+    if not updated:
+        raise ValidationError("This alert was already resolved by someone else.")
+    alert.refresh_from_db()
+    _audit(actor, AuditAction.UPDATE, alert, alert.patient, changed_fields=["resolved_at", "resolved_by"])
+    return alert

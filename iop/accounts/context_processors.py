@@ -1,3 +1,30 @@
+"""What the navigation shows: only what the signed-in user's role may use."""
+
+from django.conf import settings
+from django.urls import reverse
+
+from iop.accounts.permissions import may_break_glass, may_manage_clinic
+
+
 def navigation(request):
-    """Placeholder; replaced below."""
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "session_idle_seconds": settings.SESSION_COOKIE_AGE}
+    items = [
+        {"label": "Home", "icon": "house", "url": reverse("home"), "key": "home"},
+        {"label": "Patients", "icon": "people", "url": reverse("patients:list"), "key": "patients"},
+    ]
+    if may_break_glass(user):
+        items.append(
+            {"label": "Emergency access", "icon": "unlock", "url": reverse("patients:break_glass"),
+             "key": "break_glass"}
+        )
+    if may_manage_clinic(user):
+        items += [
+            {"label": "Sites", "icon": "building", "url": reverse("accounts:site_list"), "key": "sites"},
+            {"label": "Staff", "icon": "person-badge", "url": reverse("accounts:staff_list"), "key": "staff"},
+            {"label": "Access log", "icon": "shield-lock", "url": reverse("patients:break_glass_log"),
+             "key": "break_glass_log"},
+            {"label": "API", "icon": "braces", "url": reverse("api-docs"), "key": "api"},
+        ]
+    return {"nav_items": items, "session_idle_seconds": settings.SESSION_COOKIE_AGE}

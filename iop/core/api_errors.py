@@ -11,6 +11,8 @@ from iop.core.concurrency import StaleEdit
 def json_exception_handler(exc, context):
     if isinstance(exc, StaleEdit):
         return Response({"detail": exc.message, "code": "stale_edit"}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, PermissionError):
+        return Response({"detail": str(exc), "code": "permission_denied"}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             body = exc.message_dict

@@ -215,9 +215,7 @@ class Instrument:
     items: tuple[Item, ...]
     bands: tuple[Band, ...] = ()
     # AUDIT-C: bands depend on the sex used for scoring; `bands` is then empty.
-    bands_by_sex: MappingProxyType[str, tuple[Band, ...]] | None = field(
-        default=None, hash=False
-    )
+    bands_by_sex: MappingProxyType[str, tuple[Band, ...]] | None = field(default=None, hash=False)
     # C-SSRS: no total; the band is the risk tier reached.
     risk_tiers: tuple[RiskTier, ...] = ()
     flag_rules: tuple[FlagRule, ...] = ()
@@ -298,11 +296,12 @@ _OVER_LAST_TWO_WEEKS = (
     "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
 )
 _FREQUENCY_OPTIONS = _options(
-    (0, "Not at all"), (1, "Several days"), (2, "More than half the days"), (3, "Nearly every day")
+    (0, "Not at all"),
+    (1, "Several days"),
+    (2, "More than half the days"),
+    (3, "Nearly every day"),
 )
-_PFIZER_NOTICE = (
-    'Free to use: "No permission required to reproduce, translate, display or distribute."'
-)
+_PFIZER_NOTICE = 'Free to use: "No permission required to reproduce, translate, display or distribute."'
 
 PHQ_9_DEFINITION = Instrument(
     code=PHQ_9,
@@ -312,27 +311,32 @@ PHQ_9_DEFINITION = Instrument(
     licence_note=_PFIZER_NOTICE,
     instructions=_OVER_LAST_TWO_WEEKS,
     items=(
-        *(
-            _choice(str(number), wording, _FREQUENCY_OPTIONS)
-            for number, wording in enumerate(
-                (
-                    "Little interest or pleasure in doing things",
-                    "Feeling down, depressed, or hopeless",
-                    "Trouble falling or staying asleep, or sleeping too much",
-                    "Feeling tired or having little energy",
-                    "Poor appetite or overeating",
-                    "Feeling bad about yourself, or that you are a failure or have let "
-                    "yourself or your family down",
-                    "Trouble concentrating on things, such as reading the newspaper or "
-                    "watching television",
-                    "Moving or speaking so slowly that other people could have noticed, or "
-                    "the opposite, being so fidgety or restless that you have been moving "
-                    "around a lot more than usual",
-                    "Thoughts that you would be better off dead or of hurting yourself in "
-                    "some way",
-                ),
-                start=1,
-            )
+        _choice("1", "Little interest or pleasure in doing things", _FREQUENCY_OPTIONS),
+        _choice("2", "Feeling down, depressed, or hopeless", _FREQUENCY_OPTIONS),
+        _choice("3", "Trouble falling or staying asleep, or sleeping too much", _FREQUENCY_OPTIONS),
+        _choice("4", "Feeling tired or having little energy", _FREQUENCY_OPTIONS),
+        _choice("5", "Poor appetite or overeating", _FREQUENCY_OPTIONS),
+        _choice(
+            "6",
+            "Feeling bad about yourself, or that you are a failure or have let yourself or your family down",
+            _FREQUENCY_OPTIONS,
+        ),
+        _choice(
+            "7",
+            "Trouble concentrating on things, such as reading the newspaper or watching television",
+            _FREQUENCY_OPTIONS,
+        ),
+        _choice(
+            "8",
+            "Moving or speaking so slowly that other people could have noticed, or the opposite, "
+            "being so fidgety or restless that you have been moving around a lot more than "
+            "usual",
+            _FREQUENCY_OPTIONS,
+        ),
+        _choice(
+            "9",
+            "Thoughts that you would be better off dead or of hurting yourself in some way",
+            _FREQUENCY_OPTIONS,
         ),
         _choice(
             "10",
@@ -373,20 +377,14 @@ GAD_7_DEFINITION = Instrument(
     source="Spitzer, Kroenke, Williams and Lowe 2006",
     licence_note=_PFIZER_NOTICE,
     instructions=_OVER_LAST_TWO_WEEKS,
-    items=tuple(
-        _choice(str(number), wording, _FREQUENCY_OPTIONS)
-        for number, wording in enumerate(
-            (
-                "Feeling nervous, anxious, or on edge",
-                "Not being able to stop or control worrying",
-                "Worrying too much about different things",
-                "Trouble relaxing",
-                "Being so restless that it is hard to sit still",
-                "Becoming easily annoyed or irritable",
-                "Feeling afraid, as if something awful might happen",
-            ),
-            start=1,
-        )
+    items=(
+        _choice("1", "Feeling nervous, anxious, or on edge", _FREQUENCY_OPTIONS),
+        _choice("2", "Not being able to stop or control worrying", _FREQUENCY_OPTIONS),
+        _choice("3", "Worrying too much about different things", _FREQUENCY_OPTIONS),
+        _choice("4", "Trouble relaxing", _FREQUENCY_OPTIONS),
+        _choice("5", "Being so restless that it is hard to sit still", _FREQUENCY_OPTIONS),
+        _choice("6", "Becoming easily annoyed or irritable", _FREQUENCY_OPTIONS),
+        _choice("7", "Feeling afraid, as if something awful might happen", _FREQUENCY_OPTIONS),
     ),
     bands=(
         Band(BAND_MINIMAL, 0, 4),
@@ -429,11 +427,20 @@ _AUDIT_CONSUMPTION_ITEMS = (
     ),
     _choice(
         "2",
-        "How many drinks containing alcohol do you have on a typical day when you are "
-        "drinking?",
-        _options((0, "1 or 2"), (1, "3 or 4"), (2, "5 or 6"), (3, "7, 8, or 9"), (4, "10 or more")),
+        "How many drinks containing alcohol do you have on a typical day when you are drinking?",
+        _options(
+            (0, "1 or 2"),
+            (1, "3 or 4"),
+            (2, "5 or 6"),
+            (3, "7, 8, or 9"),
+            (4, "10 or more"),
+        ),
     ),
-    _choice("3", "How often do you have six or more drinks on one occasion?", _HOW_OFTEN_LAST_YEAR),
+    _choice(
+        "3",
+        "How often do you have six or more drinks on one occasion?",
+        _HOW_OFTEN_LAST_YEAR,
+    ),
 )
 _AUDIT_INSTRUCTIONS = (
     "The following questions are about your use of alcoholic beverages during the past year. "
@@ -450,21 +457,34 @@ AUDIT_DEFINITION = Instrument(
     instructions=_AUDIT_INSTRUCTIONS,
     items=(
         *_AUDIT_CONSUMPTION_ITEMS,
-        *(
-            _choice(str(number), f"How often during the last year have you {ending}?",
-                    _HOW_OFTEN_LAST_YEAR)
-            for number, ending in enumerate(
-                (
-                    "found that you were not able to stop drinking once you had started",
-                    "failed to do what was normally expected from you because of drinking",
-                    "needed a first drink in the morning to get yourself going after a heavy "
-                    "drinking session",
-                    "had a feeling of guilt or remorse after drinking",
-                    "been unable to remember what happened the night before because you had "
-                    "been drinking",
-                ),
-                start=4,
-            )
+        _choice(
+            "4",
+            "How often during the last year have you found that you were not able to stop drinking once you "
+            "had started?",
+            _HOW_OFTEN_LAST_YEAR,
+        ),
+        _choice(
+            "5",
+            "How often during the last year have you failed to do what was normally expected from you "
+            "because of drinking?",
+            _HOW_OFTEN_LAST_YEAR,
+        ),
+        _choice(
+            "6",
+            "How often during the last year have you needed a first drink in the morning to get yourself "
+            "going after a heavy drinking session?",
+            _HOW_OFTEN_LAST_YEAR,
+        ),
+        _choice(
+            "7",
+            "How often during the last year have you had a feeling of guilt or remorse after drinking?",
+            _HOW_OFTEN_LAST_YEAR,
+        ),
+        _choice(
+            "8",
+            "How often during the last year have you been unable to remember what happened the night before "
+            "because you had been drinking?",
+            _HOW_OFTEN_LAST_YEAR,
         ),
         _choice(
             "9",
@@ -481,7 +501,12 @@ AUDIT_DEFINITION = Instrument(
     bands=(
         Band(AUDIT_ZONE_I, 0, 7, "Alcohol education."),
         Band(AUDIT_ZONE_II, 8, 15, "Simple advice."),
-        Band(AUDIT_ZONE_III, 16, 19, "Simple advice plus brief counselling and monitoring."),
+        Band(
+            AUDIT_ZONE_III,
+            16,
+            19,
+            "Simple advice plus brief counselling and monitoring.",
+        ),
         Band(AUDIT_ZONE_IV, 20, 40, "Refer for diagnostic evaluation and treatment."),
     ),
 )
@@ -492,8 +517,7 @@ AUDIT_C_DEFINITION = Instrument(
     version="1",
     source="Bush et al. 1998; Bradley et al. 2003",
     licence_note=_AUDIT_LICENCE,
-    instructions=_AUDIT_INSTRUCTIONS
-    + " Not the UK 'units' AUDIT-C, which is a different instrument.",
+    instructions=_AUDIT_INSTRUCTIONS + " Not the UK 'units' AUDIT-C, which is a different instrument.",
     items=_AUDIT_CONSUMPTION_ITEMS,
     bands_by_sex=MappingProxyType(
         {
@@ -528,24 +552,28 @@ DAST_10_DEFINITION = Instrument(
     ),
     requires_licence_confirmation=True,
     instructions=(
-        "These questions refer to the past 12 months and do not include alcohol. "
-        "Answer Yes or No."
+        "These questions refer to the past 12 months and do not include alcohol. Answer Yes or No."
     ),
     items=(
         _yes_no("1", "Have you used drugs other than those required for medical reasons?"),
         _yes_no("2", "Do you abuse more than one drug at a time?"),
-        _yes_no("3", "Are you always able to stop using drugs when you want to?", yes=0, no=1),
+        _yes_no(
+            "3",
+            "Are you always able to stop using drugs when you want to?",
+            yes=0,
+            no=1,
+        ),
         _yes_no("4", 'Have you had "blackouts" or "flashbacks" as a result of drug use?'),
         _yes_no("5", "Do you ever feel bad or guilty about your drug use?"),
         _yes_no(
-            "6", "Does your spouse (or parents) ever complain about your involvement with drugs?"
+            "6",
+            "Does your spouse (or parents) ever complain about your involvement with drugs?",
         ),
         _yes_no("7", "Have you neglected your family because of your use of drugs?"),
         _yes_no("8", "Have you engaged in illegal activities in order to obtain drugs?"),
         _yes_no(
             "9",
-            "Have you ever experienced withdrawal symptoms (felt sick) when you stopped "
-            "taking drugs?",
+            "Have you ever experienced withdrawal symptoms (felt sick) when you stopped taking drugs?",
         ),
         _yes_no(
             "10",
@@ -594,9 +622,7 @@ CAGE_DEFINITION = Instrument(
 
 def _ciwa_options(anchors: dict[int, str], top: int) -> tuple[AnswerOption, ...]:
     """Every integer 0..top is legal; published anchors label some, the rest are intermediate."""
-    return tuple(
-        AnswerOption(anchors.get(value, "Intermediate"), value) for value in range(top + 1)
-    )
+    return tuple(AnswerOption(anchors.get(value, "Intermediate"), value) for value in range(top + 1))
 
 
 _HALLUCINATIONS = {
@@ -690,8 +716,7 @@ CIWA_AR_DEFINITION = Instrument(
                     0: "Normal activity",
                     1: "Somewhat more than normal activity",
                     4: "Moderately fidgety and restless",
-                    7: "Paces back and forth during most of the interview, or constantly "
-                    "thrashes about",
+                    7: "Paces back and forth during most of the interview, or constantly thrashes about",
                 },
                 7,
             ),
@@ -820,7 +845,10 @@ COWS_DEFINITION = Instrument(
             "1",
             "Resting pulse rate",
             _options(
-                (0, "80 or below"), (1, "81-100"), (2, "101-120"), (4, "Greater than 120")
+                (0, "80 or below"),
+                (1, "81-100"),
+                (2, "101-120"),
+                (4, "Greater than 120"),
             ),
             prompt="Beats per minute, measured after the patient has been sitting for 1 minute.",
         ),
@@ -864,8 +892,10 @@ COWS_DEFINITION = Instrument(
                 (0, "Not present"),
                 (1, "Mild diffuse discomfort"),
                 (2, "Patient reports severe diffuse aching of joints/muscles"),
-                (4, "Patient is rubbing joints or muscles and is unable to sit still because of "
-                    "discomfort"),
+                (
+                    4,
+                    "Patient is rubbing joints or muscles and is unable to sit still because of discomfort",
+                ),
             ),
             prompt="If the patient was having pain previously, score only the additional "
             "component attributed to opiate withdrawal.",
@@ -922,8 +952,10 @@ COWS_DEFINITION = Instrument(
                 (0, "None"),
                 (1, "Patient reports increasing irritability or anxiousness"),
                 (2, "Patient obviously irritable or anxious"),
-                (4, "Patient so irritable or anxious that participation in the assessment is "
-                    "difficult"),
+                (
+                    4,
+                    "Patient so irritable or anxious that participation in the assessment is difficult",
+                ),
             ),
         ),
         _choice(
@@ -956,47 +988,58 @@ COWS_DEFINITION = Instrument(
 
 _IF_TWO_IS_YES = AskedWhen(item="2", answer=True)
 
+
+def _triage_question(key: str, wording: str, *, asked_when: AskedWhen | None = None) -> Item:
+    """A C-SSRS yes/no question: it earns no points; the answers pick the risk tier."""
+    return Item(
+        key=key,
+        wording=wording,
+        kind=YES_NO,
+        options=_YES_NO_OPTIONS,
+        scored=False,
+        asked_when=asked_when,
+    )
+
+
 C_SSRS_DEFINITION = Instrument(
     code=C_SSRS,
     name="Columbia Suicide Severity Rating Scale, screener (C-SSRS)",
     version="1 (recent: ideation past month, behaviour past 3 months)",
     source="Columbia Protocol; Columbia triage guidelines",
-    licence_note=(
-        "Free for clinical use; terms for embedding in commercial software unconfirmed."
-    ),
+    licence_note="Free for clinical use; terms for embedding in commercial software unconfirmed.",
     instructions=(
         "Ask each question as 'Have you ...'. Always ask 1 and 2. If 2 is Yes, ask 3, 4 and "
         "5. Always ask 6; if 6 is Yes, ask whether it was within the past 3 months."
     ),
     items=(
-        _yes_no("1", "Wished you were dead or could go to sleep and not wake up?", scored=False),
-        _yes_no("2", "Actually had any thoughts of killing yourself?", scored=False),
-        _yes_no(
-            "3", "Thinking about how you might do this?", scored=False, asked_when=_IF_TWO_IS_YES
+        _triage_question(
+            "1",
+            "Wished you were dead or could go to sleep and not wake up?",
         ),
-        _yes_no(
-            "4",
-            "Had these thoughts and had some intention of acting on them?",
-            scored=False,
+        _triage_question("2", "Actually had any thoughts of killing yourself?"),
+        _triage_question(
+            "3",
+            "Thinking about how you might do this?",
             asked_when=_IF_TWO_IS_YES,
         ),
-        _yes_no(
+        _triage_question(
+            "4",
+            "Had these thoughts and had some intention of acting on them?",
+            asked_when=_IF_TWO_IS_YES,
+        ),
+        _triage_question(
             "5",
             "Started to work out or worked out the details of how to kill yourself, and intend "
             "to carry out this plan?",
-            scored=False,
             asked_when=_IF_TWO_IS_YES,
         ),
-        _yes_no(
+        _triage_question(
             "6",
-            "Ever done anything, started to do anything, or prepared to do anything to end "
-            "your life?",
-            scored=False,
+            "Ever done anything, started to do anything, or prepared to do anything to end your life?",
         ),
-        _yes_no(
+        _triage_question(
             "6a",
             "Within the past 3 months?",
-            scored=False,
             asked_when=AskedWhen(item="6", answer=True),
         ),
     ),

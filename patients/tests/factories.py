@@ -4,11 +4,13 @@ import datetime
 
 import factory
 
-from patients.models import CareTeamMember, CareTeamRole, Episode, Patient, Program
+from patients.default_program import ensure_default_program
+from patients.models import CareTeamMember, CareTeamRole, Episode, Patient, Phase, Program
 
 
 def default_program() -> Program:
-    return Program.objects.get(name="Adult SUD IOP")
+    """The seeded program (re-seeded if a transactional test flushed the database)."""
+    return ensure_default_program(Program, Phase)
 
 
 class PatientFactory(factory.django.DjangoModelFactory):

@@ -1,10 +1,19 @@
 """Factories for staff and sites (obviously fake people)."""
 
+from functools import lru_cache
+
 import factory
+from django.contrib.auth.hashers import make_password
 
 from iop.accounts.models import Role, Site, User
 
 TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+@lru_cache(maxsize=1)
+def hashed_test_password() -> str:
+    """Hash once per run: Argon2 is slow on purpose, and every test makes several users."""
+    return make_password(TEST_PASSWORD)
 
 
 class SiteFactory(factory.django.DjangoModelFactory):
@@ -26,7 +35,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
     role = Role.CLINICIAN
-    password = factory.django.Password(TEST_PASSWORD)
+    password = factory.LazyFunction(hashed_test_password)
 
     @factory.post_generation
     def sites(self, create, extracted, **kwargs):

@@ -1,0 +1,96 @@
+# The IOP clinic. Quickstart: `make run` (demo clinic at http://127.0.0.1:8000/) and `make test`.
+# Needs only Python 3.11 and Node on a fresh machine; see docs/decisions/0001-runtime-and-ci.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+BOOTSTRAP_PYTHON := $(shell command -v python3.11 || command -v python3)
+REQS_STAMP := $(VENV)/.requirements.stamp
+DEV_REQS_STAMP := $(VENV)/.requirements-dev.stamp
+NODE_STAMP := node_modules/.npm-ci.stamp
+PYTEST_ARGS ?=
+
+# Embedded mode (make run) runs with DEBUG on unless the environment or .env says otherwise.
+ifeq ($(origin DJANGO_DEBUG),undefined)
+ifeq ($(shell grep -s '^DJANGO_DEBUG=' .env),)
+run demo: export DJANGO_DEBUG := true
+endif
+endif
+
+# `make check` runs the deployment checks as production would (no DEBUG, a real-looking key).
+check: export DJANGO_DEBUG := false
+check: export DJANGO_ALLOWED_HOSTS ?= clinic.example.org
+check: export DJANGO_SECRET_KEY ?= $(shell $(BOOTSTRAP_PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))')
+
+.PHONY: help run demo test lint imports check clean
+
+help:
+	@echo "make run     set up, migrate, seed the demo clinic once, start web + Celery worker/beat"
+	@echo "make test    run the whole pytest suite (PYTEST_ARGS=... to pass options)"
+	@echo "make lint    ruff check + import-linter contracts"
+	@echo "make check   makemigrations --check and check --deploy with production settings"
+	@echo "make clean   remove the venv, node_modules, local database, broker folder, static build"
+
+# --- Environment --------------------------------------------------------------------------
+
+$(PY):
+	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(REQS_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install -r requirements.txt
+	touch $@
+
+$(DEV_REQS_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install -r requirements-dev.txt
+	touch $@ $(REQS_STAMP)
+
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Only when the lock file is missing: afterwards it is committed and `npm ci` follows it exactly.
+package-lock.json:
+	npm install --package-lock-only --no-audit --no-fund
+
+# --- Embedded clinic ----------------------------------------------------------------------
+
+# The demo is seeded the first time only; its logins are kept in .demo-seeded and shown again on
+# every later run. A deleted SQLite database (or `make clean`) seeds a fresh demo next time.
+demo: $(REQS_STAMP) $(NODE_STAMP)
+	@if [ -z "$${DATABASE_URL:-}" ] && [ ! -s db.sqlite3 ]; then rm -f .demo-seeded; fi
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	@if [ ! -f .demo-seeded ]; then \
+		$(MANAGE) seed_demo | tee .demo-seeded.tmp && mv .demo-seeded.tmp .demo-seeded; \
+	else \
+		echo "Demo clinic already seeded (delete .demo-seeded to seed again). Logins:"; \
+		cat .demo-seeded; \
+	fi
+
+run: demo
+	exec bin/run-dev
+
+# --- Quality ------------------------------------------------------------------------------
+
+test: $(DEV_REQS_STAMP) $(NODE_STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+imports: $(DEV_REQS_STAMP)
+	$(VENV)/bin/lint-imports
+
+lint: $(DEV_REQS_STAMP) imports
+	$(VENV)/bin/ruff check .
+
+check: $(REQS_STAMP) $(NODE_STAMP)
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .broker .ruff_cache .pytest_cache .hypothesis test-results
+	rm -f db.sqlite3 .test-db.sqlite3* .demo-seeded .demo-seeded.tmp

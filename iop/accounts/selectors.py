@@ -1,0 +1,25 @@
+"""Read queries over sites and staff, scoped to what an admin administers."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from iop.accounts.models import Site, User
+
+
+def sites_administered_by(user) -> QuerySet[Site]:
+    sites = Site.objects.all() if user.is_superuser else user.sites.all()
+    return sites.annotate(staff_count=Count("staff", filter=Q(staff__is_active=True), distinct=True))
+
+
+def staff_visible_to(user) -> QuerySet[User]:
+    """Staff who work at one of `user`'s sites."""
+    users = User.objects.all()
+    if not user.is_superuser:
+        users = users.filter(sites__in=user.sites.all()).distinct()
+    return users.prefetch_related(Prefetch("sites", queryset=Site.objects.only("id", "name")))
+
+
+def colleagues_at(site: Site, *, roles=None) -> QuerySet[User]:
+    users = User.objects.filter(sites=site, is_active=True)
+    if roles:
+        users = users.filter(role__in=roles)
+    return users.order_by("last_name", "first_name")

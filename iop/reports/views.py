@@ -1,0 +1,51 @@
+"""Each role's home page and the health check."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from iop.accounts.models import Role
+from iop.accounts.selectors import sites_administered_by
+from iop.audit.selectors import latest_chain_verification
+from patients.models import EpisodeStatus
+from patients.selectors import active_alerts_for, break_glass_log, caseload_for
+
+HOME_TEMPLATES = {
+    Role.CLINICIAN: "reports/home_clinician.html",
+    Role.CASE_MANAGER: "reports/home_case_manager.html",
+    Role.MEDICAL: "reports/home_medical.html",
+    Role.PEER_SUPPORT: "reports/home_peer_support.html",
+    Role.ADMIN: "reports/home_admin.html",
+}
+CASELOAD_ON_HOME = 50
+
+
+@login_required
+def home(request):
+    user = request.user
+    role = Role.ADMIN if user.is_superuser else user.role
+    context = {"nav": "home", "role_label": Role(role).label}
+    if role == Role.ADMIN:
+        sites = sites_administered_by(user).annotate(
+            active_patients=Count(
+                "episodes", filter=Q(episodes__status=EpisodeStatus.ACTIVE), distinct=True
+            )
+        ).order_by("name")
+        site_ids = [site.id for site in sites]
+        context.update(
+            sites=sites,
+            chain=latest_chain_verification(),
+            recent_break_glass=break_glass_log(None if user.is_superuser else site_ids)[:5],
+        )
+    else:
+        caseload = caseload_for(user)
+        context.update(caseload=caseload[:CASELOAD_ON_HOME], caseload_count=caseload.count(),
+                       alerts=active_alerts_for(user))
+    return render(request, HOME_TEMPLATES[role], context)
+
+
+@never_cache
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,202 @@
+"""REST API for patients, episodes and programs: the same access rules, services and audit."""
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import ValidationError as ApiValidationError
+
+from iop.accounts.models import Site, User
+from iop.accounts.permissions import may_register_patients
+from patients import services
+from patients.access import get_visible_patient
+from patients.filters import PatientFilter
+from patients.models import CareTeamRole, Episode, Patient, Phase, Program
+from patients.selectors import active_programs, patient_list_for, visible_episodes
+
+VERSION_HELP = "The version you read; the write is refused with 409 if someone changed the record since."
+
+
+class PhaseSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = Phase
+        fields = ["id", "order", "name", "description", "min_weeks", "sessions_per_week", "min_hours_per_week",
+                  "tests_per_week", "max_days_untested", "attendance_threshold_percent", "advancement_criteria"]
+
+
+class ProgramSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    phases = PhaseSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Program
+        fields = ["id", "name", "level_of_care", "description", "is_active", "phases"]
+
+
+class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Program.objects.none()  # for the schema; get_queryset scopes per user
+    lookup_value_regex = "[0-9a-f-]{36}"
+    serializer_class = ProgramSerializer
+    lookup_field = "public_id"
+    filter_backends = []
+
+    def get_queryset(self):
+        return active_programs()
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    site = serializers.SlugRelatedField(slug_field="public_id", queryset=Site.objects.all())
+    current_episode = serializers.UUIDField(source="current_episode.public_id", read_only=True, allow_null=True)
+    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
+
+    class Meta:
+        model = Patient
+        fields = ["id", "mrn", "legal_first_name", "legal_last_name", "preferred_name", "pronouns",
+                  "date_of_birth", "site", "current_episode", "version", "created_at", "updated_at"]
+        read_only_fields = ["mrn", "created_at", "updated_at"]
+
+
+class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Patients the caller may see. Reading one is a chart read and is audited."""
+
+    queryset = Patient.objects.none()  # for the schema; get_queryset scopes per user
+    lookup_value_regex = "[0-9a-f-]{36}"
+    serializer_class = PatientSerializer
+    lookup_field = "public_id"
+    filterset_class = PatientFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return patient_list_for(self.request.user).select_related("current_episode")
+
+    def get_object(self):
+        patient = get_visible_patient(self.request.user, self.kwargs["public_id"])
+        self.check_object_permissions(self.request, patient)
+        return patient
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        services.record_chart_view(actor=request.user, patient=self.get_object(), section="api")
+        return response
+
+    def _require_writer(self):
+        if not may_register_patients(self.request.user):
+            raise PermissionError("Your role may not register or edit patients.")
+
+    def perform_create(self, serializer):
+        self._require_writer()
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        serializer.instance = services.register_patient(actor=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        self._require_writer()
+        data = dict(serializer.validated_data)
+        if "version" not in data:
+            raise ApiValidationError({"version": ["Required: " + VERSION_HELP]})
+        version = data.pop("version")
+        if "site" in data and data.pop("site") != serializer.instance.site:
+            raise ApiValidationError({"site": ["A patient's site changes through admission, not here."]})
+        serializer.instance = services.update_patient(
+            actor=self.request.user, patient=serializer.instance, expected_version=version, changes=data
+        )
+
+
+class CareTeamMemberSerializer(serializers.Serializer):
+    user = serializers.UUIDField(source="user.public_id")
+    name = serializers.CharField(source="user.get_full_name", read_only=True)
+    role = serializers.ChoiceField(choices=CareTeamRole.choices)
+    assigned_on = serializers.DateField(read_only=True)
+    ended_on = serializers.DateField(read_only=True)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "format": "uuid",
+                                                                 "nullable": True},
+                      "example": {"primary_clinician": "staff public id", "case_manager": "staff public id"}})
+class CareTeamAssignmentField(serializers.DictField):
+    """{care-team role: staff public id (or null to end that role)}."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.UUIDField(allow_null=True), **kwargs)
+
+    def to_internal_value(self, data):
+        assignments = super().to_internal_value(data)
+        errors, resolved = {}, {}
+        for role, public_id in assignments.items():
+            if role not in CareTeamRole.values:
+                errors[role] = f"Unknown care-team role; use one of {', '.join(CareTeamRole.values)}."
+                continue
+            if public_id is None:
+                resolved[role] = None
+                continue
+            user = User.objects.filter(public_id=public_id).first()
+            if user is None:
+                errors[role] = "No such staff member."
+            resolved[role] = user
+        if errors:
+            raise serializers.ValidationError(errors)
+        return resolved
+
+
+class EpisodeSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = serializers.UUIDField(source="patient.public_id")
+    program = serializers.SlugRelatedField(slug_field="public_id", queryset=Program.objects.all())
+    site = serializers.SlugRelatedField(slug_field="public_id", queryset=Site.objects.all())
+    current_phase = PhaseSerializer(read_only=True)
+    care_team = serializers.SerializerMethodField()
+    care_team_assignments = CareTeamAssignmentField(write_only=True, required=False)
+    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
+
+    class Meta:
+        model = Episode
+        fields = ["id", "patient", "program", "site", "status", "admitted_on", "discharged_on", "discharge_reason",
+                  "current_phase", "phase_started_on", "care_team", "care_team_assignments", "version"]
+        read_only_fields = ["status", "discharged_on", "discharge_reason", "phase_started_on"]
+
+    @extend_schema_field(CareTeamMemberSerializer(many=True))
+    def get_care_team(self, episode):
+        current = [m for m in episode.care_team.all() if m.ended_on is None]
+        return CareTeamMemberSerializer(current, many=True).data
+
+
+class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Episodes of care. POST admits a patient; PATCH changes the care team."""
+
+    queryset = Episode.objects.none()  # for the schema; get_queryset scopes per user
+    lookup_value_regex = "[0-9a-f-]{36}"
+    serializer_class = EpisodeSerializer
+    lookup_field = "public_id"
+    filter_backends = []
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return visible_episodes(self.request.user)
+
+    @extend_schema(description="Admit a patient: opens an episode in Phase 1 with its care team "
+                               "(`care_team_assignments` must name a primary_clinician).")
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        patient = get_visible_patient(self.request.user, data["patient"]["public_id"])
+        serializer.instance = services.admit_patient(
+            actor=self.request.user, patient=patient, program=data["program"], site=data["site"],
+            admitted_on=data["admitted_on"], care_team=data.get("care_team_assignments", {}),
+        )
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        unsupported = set(data) - {"care_team_assignments", "version"}
+        if unsupported:
+            raise ApiValidationError({name: ["Cannot be changed here."] for name in sorted(unsupported)})
+        if "version" not in data:
+            raise ApiValidationError({"version": ["Required: " + VERSION_HELP]})
+        serializer.instance = services.set_care_team(
+            actor=self.request.user, episode=serializer.instance, expected_version=data["version"],
+            care_team=data.get("care_team_assignments", {}),
+        )

@@ -1,0 +1,85 @@
+"""Patient list filters, shared by the browser list and the API (django-filter)."""
+
+import re
+from datetime import datetime
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from iop.accounts.models import Role, Site, User
+from patients.models import CareTeamMember, CareTeamRole, EpisodeStatus, Phase
+from patients.selectors import PATIENT_STATUS_CHOICES, PRE_ADMISSION
+
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
+
+
+def parse_date_of_birth(text: str):
+    for date_format in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, date_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+def search_patients(queryset, text: str):
+    """Search by date of birth (2001-04-30 or 04/30/2001), MRN, or name words (all must match)."""
+    text = text.strip()
+    if not text:
+        return queryset
+    date_of_birth = parse_date_of_birth(text)
+    if date_of_birth is not None:
+        return queryset.filter(date_of_birth=date_of_birth)
+    for word in re.split(r"\s+", text)[:5]:
+        queryset = queryset.filter(
+            Q(legal_first_name__icontains=word)
+            | Q(legal_last_name__icontains=word)
+            | Q(preferred_name__icontains=word)
+            | Q(mrn__iexact=word)
+        )
+    return queryset
+
+
+class PatientFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label="Search",
+                                  help_text="Name, MRN or date of birth")
+    site = django_filters.ModelChoiceFilter(queryset=Site.objects.none(), field_name="site",
+                                            to_field_name="public_id", empty_label="All sites")
+    status = django_filters.ChoiceFilter(choices=PATIENT_STATUS_CHOICES, method="filter_status",
+                                         empty_label="Any status")
+    phase = django_filters.ModelChoiceFilter(queryset=Phase.objects.none(),
+                                             field_name="current_episode__current_phase",
+                                             to_field_name="public_id", empty_label="Any phase")
+    primary_clinician = django_filters.ModelChoiceFilter(
+        queryset=User.objects.none(), method="filter_primary_clinician", to_field_name="public_id",
+        empty_label="Any clinician",
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = user or getattr(self.request, "user", None)
+        sites = Site.objects.all() if user is None or user.is_superuser else user.sites.all()
+        self.filters["site"].queryset = sites
+        self.filters["phase"].queryset = Phase.objects.select_related("program").order_by("program__name", "order")
+        self.filters["primary_clinician"].queryset = (
+            User.objects.filter(role=Role.CLINICIAN, sites__in=sites).distinct().order_by("last_name", "first_name")
+        )
+
+    def filter_search(self, queryset, name, value):
+        return search_patients(queryset, value)
+
+    def filter_status(self, queryset, name, value):
+        if value == PRE_ADMISSION:
+            return queryset.filter(current_episode__isnull=True)
+        if value in EpisodeStatus.values:
+            return queryset.filter(current_episode__status=value)
+        return queryset
+
+    def filter_primary_clinician(self, queryset, name, value):
+        if value is None:
+            return queryset
+        primary = CareTeamMember.objects.filter(
+            episode=OuterRef("current_episode"), role=CareTeamRole.PRIMARY_CLINICIAN,
+            ended_on__isnull=True, user=value,
+        )
+        return queryset.filter(Exists(primary))

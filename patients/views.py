@@ -1,0 +1,148 @@
+"""Patient list, chart and emergency access. Thin: validate, call a service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from iop.accounts.decorators import role_required
+from iop.accounts.permissions import (
+    may_break_glass,
+    may_manage_clinic,
+    may_register_patients,
+    may_see_audit_history,
+)
+from iop.audit.selectors import audit_history_of_patient
+from iop.core.forms import SERVICE_ERRORS, add_service_errors
+from iop.core.pagination import paginate
+from patients import services
+from patients.access import active_break_glass_grant, get_visible_patient
+from patients.filters import PatientFilter
+from patients.forms import BreakGlassForm, NewPatientForm, PatientDemographicsForm
+from patients.selectors import break_glass_log, chart_header, episodes_of, patient_list_for
+
+CHART_TABS = [
+    ("intake", "Intake", "clipboard2-pulse"),
+    ("plan", "Plan", "journal-medical"),
+    ("schedule", "Schedule", "calendar-week"),
+    ("tests", "Tests", "droplet"),
+    ("phases", "Phases", "signpost-split"),
+    ("audit", "Audit", "shield-check"),
+]
+
+
+@login_required
+def patient_list(request):
+    patient_filter = PatientFilter(request.GET or None, queryset=patient_list_for(request.user), user=request.user)
+    patients = patient_filter.qs if patient_filter.is_bound else patient_filter.queryset
+    context = paginate(request, patients)
+    context.update(filter=patient_filter, nav="patients", may_register=may_register_patients(request.user))
+    template = "patients/_patient_table.html" if request.htmx else "patients/patient_list.html"
+    return render(request, template, context)
+
+
+@role_required(may_register_patients)
+def patient_create(request):
+    sites = request.user.sites.filter(is_active=True)
+    form = NewPatientForm(request.POST or None, sites=sites)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            patient = services.register_patient(actor=request.user, **data)
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{patient.display_name} registered with MRN {patient.mrn}.")
+            return redirect("patients:chart", public_id=patient.public_id)
+    return render(request, "patients/patient_form.html", {"form": form, "nav": "patients", "title": "Register a patient"})
+
+
+@role_required(may_register_patients)
+def patient_edit(request, public_id):
+    patient = get_visible_patient(request.user, public_id)
+    initial = {name: getattr(patient, name) for name in services.PATIENT_EDITABLE_FIELDS}
+    initial["version"] = patient.version
+    form = PatientDemographicsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            services.update_patient(actor=request.user, patient=patient, expected_version=version, changes=data)
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Patient details saved.")
+            return redirect("patients:chart", public_id=patient.public_id)
+    return render(
+        request, "patients/patient_form.html",
+        {"form": form, "nav": "patients", "title": f"Edit {patient.display_name}", "patient": patient},
+    )
+
+
+def _visible_tabs(user):
+    return [tab for tab in CHART_TABS if tab[0] != "audit" or may_see_audit_history(user)]
+
+
+@login_required
+def chart(request, public_id, tab="intake"):
+    patient = get_visible_patient(request.user, public_id)
+    tabs = _visible_tabs(request.user)
+    if tab not in {key for key, _label, _icon in tabs}:
+        raise Http404("No such tab.")
+    services.record_chart_view(actor=request.user, patient=patient, section=tab)
+    context = {
+        "patient": patient,
+        "header": chart_header(patient),
+        "tabs": tabs,
+        "tab": tab,
+        "nav": "patients",
+        "break_glass_grant": active_break_glass_grant(request.user, patient),
+    }
+    if tab == "intake":
+        context["episodes"] = episodes_of(patient)
+    elif tab == "phases" and context["header"].episode:
+        context["phases"] = context["header"].episode.program.phases.all()
+    elif tab == "audit":
+        context.update(paginate(request, audit_history_of_patient(patient.public_id), per_page=50))
+    return render(request, f"patients/chart/{tab}.html", context)
+
+
+@require_POST
+@login_required
+def resolve_alert(request, public_id, alert_id):
+    patient = get_visible_patient(request.user, public_id)
+    alert = get_object_or_404(patient.alerts, public_id=alert_id)
+    try:
+        services.resolve_alert(actor=request.user, alert=alert)
+    except SERVICE_ERRORS as error:
+        messages.error(request, getattr(error, "message", None) or " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, "Alert marked resolved.")
+    return redirect(request.POST.get("next") or reverse("patients:chart", args=[patient.public_id]))
+
+
+@role_required(may_break_glass)
+def break_glass(request):
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = services.break_the_glass(actor=request.user, **form.cleaned_data)
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.warning(
+                request,
+                f"Emergency access granted until {grant.expires_at:%H:%M}. This access is logged and reviewed.",
+            )
+            return redirect("patients:chart", public_id=grant.patient.public_id)
+    return render(request, "patients/break_glass.html", {"form": form, "nav": "break_glass"})
+
+
+@role_required(may_manage_clinic)
+def break_glass_access_log(request):
+    sites = request.user.sites.all() if not request.user.is_superuser else None
+    site_ids = list(sites.values_list("id", flat=True)) if sites is not None else None
+    context = paginate(request, break_glass_log(site_ids))
+    return render(request, "patients/break_glass_log.html", {**context, "nav": "break_glass_log"})
