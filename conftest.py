@@ -121,3 +121,24 @@ def login(client):
 
 
 __all__ = ["PERSONAS", "SEES_PATIENT", "TEST_PASSWORD", "Clinic", "chromium_available", "require_service"]
+
+
+# --- Browser journeys (Playwright driving Debian's chromium) ------------------------------
+
+BROWSER_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright launches Debian's chromium: `playwright install` cannot run here."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": BROWSER_ARGS}
+
+
+@pytest.fixture
+def journey_page(request):
+    """A Playwright page, or a skip (locally) / failure (CI) when chromium is missing."""
+    require_service("Debian's chromium", chromium_available(), "apt-get install chromium")
+    return request.getfixturevalue("page")
