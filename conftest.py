@@ -126,8 +126,14 @@ __all__ = ["PERSONAS", "SEES_PATIENT", "TEST_PASSWORD", "Clinic", "chromium_avai
 # --- Browser journeys (Playwright driving Debian's chromium) ------------------------------
 
 BROWSER_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

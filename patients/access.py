@@ -69,4 +69,3 @@ def active_break_glass_grant(user, patient: Patient) -> BreakGlassGrant | None:
         .order_by("-expires_at")
         .first()
     )
-

@@ -21,8 +21,19 @@ class PhaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Phase
-        fields = ["id", "order", "name", "description", "min_weeks", "sessions_per_week", "min_hours_per_week",
-                  "tests_per_week", "max_days_untested", "attendance_threshold_percent", "advancement_criteria"]
+        fields = [
+            "id",
+            "order",
+            "name",
+            "description",
+            "min_weeks",
+            "sessions_per_week",
+            "min_hours_per_week",
+            "tests_per_week",
+            "max_days_untested",
+            "attendance_threshold_percent",
+            "advancement_criteria",
+        ]
 
 
 class ProgramSerializer(serializers.ModelSerializer):
@@ -48,13 +59,27 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
 class PatientSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     site = serializers.SlugRelatedField(slug_field="public_id", queryset=Site.objects.all())
-    current_episode = serializers.UUIDField(source="current_episode.public_id", read_only=True, allow_null=True)
+    current_episode = serializers.UUIDField(
+        source="current_episode.public_id", read_only=True, allow_null=True
+    )
     version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
 
     class Meta:
         model = Patient
-        fields = ["id", "mrn", "legal_first_name", "legal_last_name", "preferred_name", "pronouns",
-                  "date_of_birth", "site", "current_episode", "version", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "mrn",
+            "legal_first_name",
+            "legal_last_name",
+            "preferred_name",
+            "pronouns",
+            "date_of_birth",
+            "site",
+            "current_episode",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["mrn", "created_at", "updated_at"]
 
 
@@ -112,9 +137,13 @@ class CareTeamMemberSerializer(serializers.Serializer):
     ended_on = serializers.DateField(read_only=True)
 
 
-@extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "format": "uuid",
-                                                                 "nullable": True},
-                      "example": {"primary_clinician": "staff public id", "case_manager": "staff public id"}})
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "format": "uuid", "nullable": True},
+        "example": {"primary_clinician": "staff public id", "case_manager": "staff public id"},
+    }
+)
 class CareTeamAssignmentField(serializers.DictField):
     """{care-team role: staff public id (or null to end that role)}."""
 
@@ -152,8 +181,21 @@ class EpisodeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Episode
-        fields = ["id", "patient", "program", "site", "status", "admitted_on", "discharged_on", "discharge_reason",
-                  "current_phase", "phase_started_on", "care_team", "care_team_assignments", "version"]
+        fields = [
+            "id",
+            "patient",
+            "program",
+            "site",
+            "status",
+            "admitted_on",
+            "discharged_on",
+            "discharge_reason",
+            "current_phase",
+            "phase_started_on",
+            "care_team",
+            "care_team_assignments",
+            "version",
+        ]
         read_only_fields = ["status", "discharged_on", "discharge_reason", "phase_started_on"]
 
     @extend_schema_field(CareTeamMemberSerializer(many=True))
@@ -175,8 +217,10 @@ class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     def get_queryset(self):
         return visible_episodes(self.request.user)
 
-    @extend_schema(description="Admit a patient: opens an episode in Phase 1 with its care team "
-                               "(`care_team_assignments` must name a primary_clinician).")
+    @extend_schema(
+        description="Admit a patient: opens an episode in Phase 1 with its care team "
+        "(`care_team_assignments` must name a primary_clinician)."
+    )
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
 
@@ -185,8 +229,12 @@ class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         data = serializer.validated_data
         patient = get_visible_patient(self.request.user, data["patient"]["public_id"])
         serializer.instance = services.admit_patient(
-            actor=self.request.user, patient=patient, program=data["program"], site=data["site"],
-            admitted_on=data["admitted_on"], care_team=data.get("care_team_assignments", {}),
+            actor=self.request.user,
+            patient=patient,
+            program=data["program"],
+            site=data["site"],
+            admitted_on=data["admitted_on"],
+            care_team=data.get("care_team_assignments", {}),
         )
 
     def perform_update(self, serializer):
@@ -197,6 +245,8 @@ class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         if "version" not in data:
             raise ApiValidationError({"version": ["Required: " + VERSION_HELP]})
         serializer.instance = services.set_care_team(
-            actor=self.request.user, episode=serializer.instance, expected_version=data["version"],
+            actor=self.request.user,
+            episode=serializer.instance,
+            expected_version=data["version"],
             care_team=data.get("care_team_assignments", {}),
         )

@@ -43,7 +43,6 @@ PHASES = [
 ]
 
 
-
 def ensure_default_program(program_model, phase_model):
     """Create the default program and its phases if missing; return the program."""
     program, _ = program_model.objects.get_or_create(name=PROGRAM["name"], defaults=PROGRAM)

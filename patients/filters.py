@@ -5,6 +5,8 @@ from datetime import datetime
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from iop.accounts.models import Role, Site, User
 from patients.models import CareTeamMember, CareTeamRole, EpisodeStatus, Phase
@@ -40,18 +42,31 @@ def search_patients(queryset, text: str):
     return queryset
 
 
+@extend_schema_field(OpenApiTypes.UUID)
+class StaffChoiceFilter(django_filters.ModelChoiceFilter):
+    """A staff member chosen by public id."""
+
+
 class PatientFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_search", label="Search",
-                                  help_text="Name, MRN or date of birth")
-    site = django_filters.ModelChoiceFilter(queryset=Site.objects.none(), field_name="site",
-                                            to_field_name="public_id", empty_label="All sites")
-    status = django_filters.ChoiceFilter(choices=PATIENT_STATUS_CHOICES, method="filter_status",
-                                         empty_label="Any status")
-    phase = django_filters.ModelChoiceFilter(queryset=Phase.objects.none(),
-                                             field_name="current_episode__current_phase",
-                                             to_field_name="public_id", empty_label="Any phase")
-    primary_clinician = django_filters.ModelChoiceFilter(
-        queryset=User.objects.none(), method="filter_primary_clinician", to_field_name="public_id",
+    q = django_filters.CharFilter(
+        method="filter_search", label="Search", help_text="Name, MRN or date of birth"
+    )
+    site = django_filters.ModelChoiceFilter(
+        queryset=Site.objects.none(), field_name="site", to_field_name="public_id", empty_label="All sites"
+    )
+    status = django_filters.ChoiceFilter(
+        choices=PATIENT_STATUS_CHOICES, method="filter_status", empty_label="Any status"
+    )
+    phase = django_filters.ModelChoiceFilter(
+        queryset=Phase.objects.none(),
+        field_name="current_episode__current_phase",
+        to_field_name="public_id",
+        empty_label="Any phase",
+    )
+    primary_clinician = StaffChoiceFilter(
+        queryset=User.objects.none(),
+        method="filter_primary_clinician",
+        to_field_name="public_id",
         empty_label="Any clinician",
     )
 
@@ -60,9 +75,13 @@ class PatientFilter(django_filters.FilterSet):
         user = user or getattr(self.request, "user", None)
         sites = Site.objects.all() if user is None or user.is_superuser else user.sites.all()
         self.filters["site"].queryset = sites
-        self.filters["phase"].queryset = Phase.objects.select_related("program").order_by("program__name", "order")
+        self.filters["phase"].queryset = Phase.objects.select_related("program").order_by(
+            "program__name", "order"
+        )
         self.filters["primary_clinician"].queryset = (
-            User.objects.filter(role=Role.CLINICIAN, sites__in=sites).distinct().order_by("last_name", "first_name")
+            User.objects.filter(role=Role.CLINICIAN, sites__in=sites)
+            .distinct()
+            .order_by("last_name", "first_name")
         )
 
     def filter_search(self, queryset, name, value):
@@ -79,7 +98,9 @@ class PatientFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         primary = CareTeamMember.objects.filter(
-            episode=OuterRef("current_episode"), role=CareTeamRole.PRIMARY_CLINICIAN,
-            ended_on__isnull=True, user=value,
+            episode=OuterRef("current_episode"),
+            role=CareTeamRole.PRIMARY_CLINICIAN,
+            ended_on__isnull=True,
+            user=value,
         )
         return queryset.filter(Exists(primary))

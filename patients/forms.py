@@ -35,7 +35,9 @@ class NewPatientForm(PatientDemographicsForm):
 
 
 class BreakGlassForm(_CrispyForm):
-    mrn = forms.CharField(label="MRN", max_length=20, help_text="The patient's medical record number, exactly.")
+    mrn = forms.CharField(
+        label="MRN", max_length=20, help_text="The patient's medical record number, exactly."
+    )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Why you need this chart now. Your access is logged, time-limited and reviewed by admins.",

@@ -212,7 +212,9 @@ class ClinicalAlert(PublicRecord):
 class BreakGlassGrant(PublicRecord):
     """Time-limited access to a chart outside the user's care team, given with a reason."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_grants"
+    )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="break_glass_grants")
     reason = models.TextField()
     expires_at = models.DateTimeField()

@@ -30,9 +30,7 @@ PATIENT_STATUS_CHOICES = [
 def _primary_clinician_name():
     members = CareTeamMember.objects.filter(
         episode=OuterRef("current_episode"), role=CareTeamRole.PRIMARY_CLINICIAN, ended_on__isnull=True
-    ).annotate(
-        full_name=Concat("user__first_name", Value(" "), "user__last_name", output_field=CharField())
-    )
+    ).annotate(full_name=Concat("user__first_name", Value(" "), "user__last_name", output_field=CharField()))
     return Subquery(members.values("full_name")[:1])
 
 
@@ -47,11 +45,15 @@ def patient_list_for(user) -> QuerySet[Patient]:
 
 def caseload_for(user) -> QuerySet[Patient]:
     """Patients with an active episode whose current care team includes `user`."""
-    return patient_list_for(user).filter(
-        current_episode__status=EpisodeStatus.ACTIVE,
-        current_episode__care_team__user=user,
-        current_episode__care_team__ended_on__isnull=True,
-    ).distinct()
+    return (
+        patient_list_for(user)
+        .filter(
+            current_episode__status=EpisodeStatus.ACTIVE,
+            current_episode__care_team__user=user,
+            current_episode__care_team__ended_on__isnull=True,
+        )
+        .distinct()
+    )
 
 
 def active_alerts_for(user, *, limit: int = 20) -> QuerySet[ClinicalAlert]:

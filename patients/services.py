@@ -9,10 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from iop.accounts.models import Role, Site
+from iop.accounts.permissions import PATIENT_WRITER_ROLES, may_break_glass
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.core.concurrency import save_if_unchanged
-from iop.accounts.permissions import PATIENT_WRITER_ROLES, may_break_glass
 from patients.access import active_break_glass_grant
 from patients.models import (
     BreakGlassGrant,
@@ -75,8 +75,16 @@ def _validate_date_of_birth(date_of_birth: date) -> None:
 
 
 @transaction.atomic
-def register_patient(*, actor, site: Site, legal_first_name: str, legal_last_name: str,
-                     date_of_birth: date, preferred_name: str = "", pronouns: str = "") -> Patient:
+def register_patient(
+    *,
+    actor,
+    site: Site,
+    legal_first_name: str,
+    legal_last_name: str,
+    date_of_birth: date,
+    preferred_name: str = "",
+    pronouns: str = "",
+) -> Patient:
     """Create a patient record at a site (before any admission)."""
     _require_role(actor, PATIENT_WRITER_ROLES, "register patients")
     _require_site(actor, site)
@@ -103,8 +111,9 @@ def register_patient(*, actor, site: Site, legal_first_name: str, legal_last_nam
 
 
 @transaction.atomic
-def update_patient(*, actor, patient: Patient, expected_version: int | None,
-                   changes: Mapping[str, object]) -> Patient:
+def update_patient(
+    *, actor, patient: Patient, expected_version: int | None, changes: Mapping[str, object]
+) -> Patient:
     """Change demographic fields; refuses (StaleEdit) if someone saved since `expected_version`."""
     _require_role(actor, PATIENT_WRITER_ROLES, "edit patients")
     unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
@@ -140,8 +149,15 @@ def _validate_care_team(site: Site, care_team: Mapping[str, object]) -> None:
 
 
 @transaction.atomic
-def admit_patient(*, actor, patient: Patient, program: Program, site: Site, admitted_on: date,
-                  care_team: Mapping[str, object]) -> Episode:
+def admit_patient(
+    *,
+    actor,
+    patient: Patient,
+    program: Program,
+    site: Site,
+    admitted_on: date,
+    care_team: Mapping[str, object],
+) -> Episode:
     """Open an episode of care in Phase 1 of `program` with its care team."""
     _require_role(actor, {Role.CLINICIAN, Role.ADMIN}, "admit patients")
     _require_site(actor, site)
@@ -157,8 +173,12 @@ def admit_patient(*, actor, patient: Patient, program: Program, site: Site, admi
         raise ValidationError({"program": "That program has no phases defined."})
     _validate_care_team(site, care_team)
     episode = Episode.objects.create(
-        patient=patient, program=program, site=site, admitted_on=admitted_on,
-        current_phase=first_phase, phase_started_on=admitted_on,
+        patient=patient,
+        program=program,
+        site=site,
+        admitted_on=admitted_on,
+        current_phase=first_phase,
+        phase_started_on=admitted_on,
     )
     for team_role, user in care_team.items():
         if user is not None:
@@ -166,14 +186,20 @@ def admit_patient(*, actor, patient: Patient, program: Program, site: Site, admi
     patient.current_episode = episode
     patient.site = site
     save_if_unchanged(patient, expected_version=None, fields=["current_episode", "site"])
-    _audit(actor, AuditAction.CREATE, episode, patient,
-           changed_fields=["program", "site", "admitted_on", "current_phase", "care_team"])
+    _audit(
+        actor,
+        AuditAction.CREATE,
+        episode,
+        patient,
+        changed_fields=["program", "site", "admitted_on", "current_phase", "care_team"],
+    )
     return episode
 
 
 @transaction.atomic
-def set_care_team(*, actor, episode: Episode, expected_version: int | None,
-                  care_team: Mapping[str, object]) -> Episode:
+def set_care_team(
+    *, actor, episode: Episode, expected_version: int | None, care_team: Mapping[str, object]
+) -> Episode:
     """Replace the current holders of the given care-team roles (others stay as they are)."""
     _require_role(actor, {Role.CLINICIAN, Role.CASE_MANAGER, Role.ADMIN}, "change care teams")
     if episode.status != EpisodeStatus.ACTIVE:
@@ -226,7 +252,9 @@ def break_the_glass(*, actor, mrn: str, reason: str) -> BreakGlassGrant:
     if patient is None:
         raise ValidationError({"mrn": "No patient with that MRN at your sites."})
     grant = BreakGlassGrant.objects.create(
-        user=actor, patient=patient, reason=reason,
+        user=actor,
+        patient=patient,
+        reason=reason,
         expires_at=timezone.now() + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
     )
     _audit(actor, AuditAction.BREAK_GLASS, grant, patient, reason=reason)

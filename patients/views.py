@@ -35,7 +35,9 @@ CHART_TABS = [
 
 @login_required
 def patient_list(request):
-    patient_filter = PatientFilter(request.GET or None, queryset=patient_list_for(request.user), user=request.user)
+    patient_filter = PatientFilter(
+        request.GET or None, queryset=patient_list_for(request.user), user=request.user
+    )
     patients = patient_filter.qs if patient_filter.is_bound else patient_filter.queryset
     context = paginate(request, patients)
     context.update(filter=patient_filter, nav="patients", may_register=may_register_patients(request.user))
@@ -56,7 +58,11 @@ def patient_create(request):
         else:
             messages.success(request, f"{patient.display_name} registered with MRN {patient.mrn}.")
             return redirect("patients:chart", public_id=patient.public_id)
-    return render(request, "patients/patient_form.html", {"form": form, "nav": "patients", "title": "Register a patient"})
+    return render(
+        request,
+        "patients/patient_form.html",
+        {"form": form, "nav": "patients", "title": "Register a patient"},
+    )
 
 
 @role_required(may_register_patients)
@@ -69,14 +75,17 @@ def patient_edit(request, public_id):
         data = dict(form.cleaned_data)
         version = data.pop("version")
         try:
-            services.update_patient(actor=request.user, patient=patient, expected_version=version, changes=data)
+            services.update_patient(
+                actor=request.user, patient=patient, expected_version=version, changes=data
+            )
         except SERVICE_ERRORS as error:
             add_service_errors(form, error)
         else:
             messages.success(request, "Patient details saved.")
             return redirect("patients:chart", public_id=patient.public_id)
     return render(
-        request, "patients/patient_form.html",
+        request,
+        "patients/patient_form.html",
         {"form": form, "nav": "patients", "title": f"Edit {patient.display_name}", "patient": patient},
     )
 
@@ -117,7 +126,9 @@ def resolve_alert(request, public_id, alert_id):
     try:
         services.resolve_alert(actor=request.user, alert=alert)
     except SERVICE_ERRORS as error:
-        messages.error(request, getattr(error, "message", None) or " ".join(getattr(error, "messages", [str(error)])))
+        messages.error(
+            request, getattr(error, "message", None) or " ".join(getattr(error, "messages", [str(error)]))
+        )
     else:
         messages.success(request, "Alert marked resolved.")
     return redirect(request.POST.get("next") or reverse("patients:chart", args=[patient.public_id]))
@@ -134,7 +145,8 @@ def break_glass(request):
         else:
             messages.warning(
                 request,
-                f"Emergency access granted until {grant.expires_at:%H:%M}. This access is logged and reviewed.",
+                f"Emergency access granted until {grant.expires_at:%H:%M}. "
+                "This access is logged and reviewed.",
             )
             return redirect("patients:chart", public_id=grant.patient.public_id)
     return render(request, "patients/break_glass.html", {"form": form, "nav": "break_glass"})

@@ -11,8 +11,15 @@ from conftest import PERSONAS, SEES_PATIENT
 
 ADMINS = {"admin", "admin_other_site"}
 BREAK_GLASS = {"clinician_on_team", "clinician_elsewhere", "medical", "supervisor"}
-REGISTER = {"clinician_on_team", "clinician_elsewhere", "case_manager", "medical", "supervisor", "admin",
-            "admin_other_site"}
+REGISTER = {
+    "clinician_on_team",
+    "clinician_elsewhere",
+    "case_manager",
+    "medical",
+    "supervisor",
+    "admin",
+    "admin_other_site",
+}
 EVERYONE = set(PERSONAS) - {"anonymous"}
 
 
@@ -20,8 +27,10 @@ def pages(clinic):
     patient = clinic.patient.public_id
     site = clinic.site_a.public_id
     staff = clinic.case_manager.public_id
-    chart_tabs = [(f"chart tab {tab}", reverse("patients:chart_tab", args=[patient, tab]), SEES_PATIENT)
-                  for tab in ["intake", "plan", "schedule", "tests", "phases"]]
+    chart_tabs = [
+        (f"chart tab {tab}", reverse("patients:chart_tab", args=[patient, tab]), SEES_PATIENT)
+        for tab in ["intake", "plan", "schedule", "tests", "phases"]
+    ]
     return [
         ("home", reverse("home"), EVERYONE),
         ("patient list", reverse("patients:list"), EVERYONE),

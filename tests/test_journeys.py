@@ -27,7 +27,9 @@ def sign_in(page, base_url, username):
 
 
 @pytest.mark.parametrize("persona, heading, cards", HOMES)
-def test_each_role_signs_in_and_sees_its_home_page(clinic, live_server, journey_page, persona, heading, cards):
+def test_each_role_signs_in_and_sees_its_home_page(
+    clinic, live_server, journey_page, persona, heading, cards
+):
     page = journey_page
     console_errors = []
     page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))

@@ -35,8 +35,17 @@ class StaffSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "first_name", "last_name", "role", "is_clinical_supervisor",
-                  "credentials", "is_active", "sites"]
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "role",
+            "is_clinical_supervisor",
+            "credentials",
+            "is_active",
+            "sites",
+        ]
 
 
 class StaffViewSet(viewsets.ReadOnlyModelViewSet):

@@ -16,15 +16,23 @@ def navigation(request):
     ]
     if may_break_glass(user):
         items.append(
-            {"label": "Emergency access", "icon": "unlock", "url": reverse("patients:break_glass"),
-             "key": "break_glass"}
+            {
+                "label": "Emergency access",
+                "icon": "unlock",
+                "url": reverse("patients:break_glass"),
+                "key": "break_glass",
+            }
         )
     if may_manage_clinic(user):
         items += [
             {"label": "Sites", "icon": "building", "url": reverse("accounts:site_list"), "key": "sites"},
             {"label": "Staff", "icon": "person-badge", "url": reverse("accounts:staff_list"), "key": "staff"},
-            {"label": "Access log", "icon": "shield-lock", "url": reverse("patients:break_glass_log"),
-             "key": "break_glass_log"},
+            {
+                "label": "Access log",
+                "icon": "shield-lock",
+                "url": reverse("patients:break_glass_log"),
+                "key": "break_glass_log",
+            },
             {"label": "API", "icon": "braces", "url": reverse("api-docs"), "key": "api"},
         ]
     return {"nav_items": items, "session_idle_seconds": settings.SESSION_COOKIE_AGE}

@@ -13,11 +13,14 @@ class SiteForm(forms.Form):
     name = forms.CharField(max_length=120)
     timezone = TimeZoneFormField(initial="America/New_York")
     operating_days = forms.MultipleChoiceField(
-        choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple, initial=["1", "2", "3", "4", "5"],
+        choices=WEEKDAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["1", "2", "3", "4", "5"],
         help_text="Days the site is open; the daily random draw runs on these days only.",
     )
     daily_draw_time = forms.TimeField(
-        initial="05:30", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        initial="05:30",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="Local time of the daily random test draw, before the site opens.",
     )
     address = forms.CharField(max_length=255, required=False)
@@ -53,7 +56,8 @@ class StaffForm(forms.Form):
     email = forms.EmailField(required=False)
     role = forms.ChoiceField(choices=Role.choices)
     is_clinical_supervisor = forms.BooleanField(
-        required=False, label="Clinical supervisor",
+        required=False,
+        label="Clinical supervisor",
         help_text="Sees every patient at their sites and co-signs plans. Clinicians only.",
     )
     credentials = forms.CharField(max_length=60, required=False, help_text="e.g. LADC, RN, MD")
@@ -80,6 +84,7 @@ class NewStaffForm(StaffForm):
         help_text="At least 10 characters; not a common password. Tell it to the person privately.",
     )
     field_order = ["username", "password"]
+
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))

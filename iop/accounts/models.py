@@ -75,9 +75,7 @@ class User(AbstractUser):
     class Meta:
         ordering = ["last_name", "first_name", "username"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(role__in=Role.values), name="user_role_is_known"
-            )
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_is_known")
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,15 @@ from iop.audit.services import record_event
 from iop.core.concurrency import save_if_unchanged
 
 SITE_FIELDS = ("name", "timezone", "operating_days", "daily_draw_time", "address", "phone", "is_active")
-STAFF_FIELDS = ("first_name", "last_name", "email", "role", "is_clinical_supervisor", "credentials", "is_active")
+STAFF_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "role",
+    "is_clinical_supervisor",
+    "credentials",
+    "is_active",
+)
 
 
 def _require_admin(actor) -> None:
@@ -23,8 +31,11 @@ def _require_admin(actor) -> None:
 
 def _audit(actor, action, obj, changed_fields) -> None:
     record_event(
-        actor=actor, action=action, object_type=obj._meta.label_lower,
-        object_id=obj.public_id, changed_fields=changed_fields,
+        actor=actor,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=obj.public_id,
+        changed_fields=changed_fields,
     )
 
 

@@ -52,7 +52,9 @@ def site_edit(request, public_id):
             messages.success(request, f"Site “{site.name}” saved.")
             return redirect("accounts:site_list")
     return render(
-        request, "accounts/site_form.html", {"form": form, "nav": "sites", "title": f"Edit {site.name}", "site": site}
+        request,
+        "accounts/site_form.html",
+        {"form": form, "nav": "sites", "title": f"Edit {site.name}", "site": site},
     )
 
 
@@ -85,7 +87,9 @@ def staff_create(request):
         else:
             messages.success(request, f"Account “{user.username}” created.")
             return redirect("accounts:staff_list")
-    return render(request, "accounts/staff_form.html", {"form": form, "nav": "staff", "title": "New staff account"})
+    return render(
+        request, "accounts/staff_form.html", {"form": form, "nav": "staff", "title": "New staff account"}
+    )
 
 
 @admin_only
@@ -106,6 +110,12 @@ def staff_edit(request, public_id):
             messages.success(request, f"Account “{user.username}” saved.")
             return redirect("accounts:staff_list")
     return render(
-        request, "accounts/staff_form.html",
-        {"form": form, "nav": "staff", "title": f"Edit {user.get_full_name() or user.username}", "staff": user},
+        request,
+        "accounts/staff_form.html",
+        {
+            "form": form,
+            "nav": "staff",
+            "title": f"Edit {user.get_full_name() or user.username}",
+            "staff": user,
+        },
     )

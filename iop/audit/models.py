@@ -72,6 +72,9 @@ class AuditChainHead(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="single_chain_head")]
 
+    def __str__(self) -> str:
+        return f"chain head at #{self.last_sequence}"
+
 
 class ChainVerification(models.Model):
     """The result of one verification run (nightly task or command)."""

@@ -62,9 +62,7 @@ def record_event(
     )
     entry.entry_hash = entry_hash(_link_of(entry))
     entry.save()
-    AuditChainHead.objects.filter(pk=1).update(
-        last_sequence=entry.sequence, last_hash=entry.entry_hash
-    )
+    AuditChainHead.objects.filter(pk=1).update(last_sequence=entry.sequence, last_hash=entry.entry_hash)
     return entry
 
 
@@ -83,9 +81,7 @@ def verify_chain() -> ChainReport:
     checked = 0
     for entry in AuditEntry.objects.order_by("sequence").iterator(chunk_size=2000):
         if entry.sequence != expected_sequence:
-            return ChainReport(
-                False, checked, expected_sequence, f"entry #{expected_sequence} is missing"
-            )
+            return ChainReport(False, checked, expected_sequence, f"entry #{expected_sequence} is missing")
         if entry.prev_hash != previous_hash:
             return ChainReport(
                 False, checked, entry.sequence, "does not follow the entry before it (moved or reordered)"
@@ -98,7 +94,10 @@ def verify_chain() -> ChainReport:
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and (head.last_sequence != checked or head.last_hash != previous_hash):
         return ChainReport(
-            False, checked, checked + 1, f"entries after #{checked} are missing (head says #{head.last_sequence})"
+            False,
+            checked,
+            checked + 1,
+            f"entries after #{checked} are missing (head says #{head.last_sequence})",
         )
     return ChainReport(True, checked)
 
@@ -120,7 +119,5 @@ def run_chain_verification() -> ChainVerification:
         },
     )
     if not report.ok:
-        logger.error(
-            "Audit chain broken at entry %s: %s", report.first_broken_sequence, report.problem
-        )
+        logger.error("Audit chain broken at entry %s: %s", report.first_broken_sequence, report.problem)
     return verification

@@ -19,9 +19,7 @@ class StaleEdit(Exception):
         self.message = message
 
 
-def save_if_unchanged(
-    instance: models.Model, *, expected_version: int | None, fields: Iterable[str]
-) -> None:
+def save_if_unchanged(instance: models.Model, *, expected_version: int | None, fields: Iterable[str]) -> None:
     """Write `fields` of `instance` only if its stored version is still `expected_version`.
 
     A compare-and-set UPDATE ... WHERE version = expected: one statement, safe across

@@ -32,7 +32,9 @@ def add_service_errors(form: forms.Form, error: Exception) -> None:
         for field, messages in error.message_dict.items():
             target = field if field in form.fields else None
             for message in messages:
-                form.add_error(target, message if target else f"{field.replace('_', ' ').capitalize()}: {message}")
+                form.add_error(
+                    target, message if target else f"{field.replace('_', ' ').capitalize()}: {message}"
+                )
         return
     if isinstance(error, ValidationError):
         for message in error.messages:

@@ -28,11 +28,15 @@ def home(request):
     role = Role.ADMIN if user.is_superuser else user.role
     context = {"nav": "home", "role_label": Role(role).label}
     if role == Role.ADMIN:
-        sites = sites_administered_by(user).annotate(
-            active_patients=Count(
-                "episodes", filter=Q(episodes__status=EpisodeStatus.ACTIVE), distinct=True
+        sites = (
+            sites_administered_by(user)
+            .annotate(
+                active_patients=Count(
+                    "episodes", filter=Q(episodes__status=EpisodeStatus.ACTIVE), distinct=True
+                )
             )
-        ).order_by("name")
+            .order_by("name")
+        )
         site_ids = [site.id for site in sites]
         context.update(
             sites=sites,
@@ -41,8 +45,11 @@ def home(request):
         )
     else:
         caseload = caseload_for(user)
-        context.update(caseload=caseload[:CASELOAD_ON_HOME], caseload_count=caseload.count(),
-                       alerts=active_alerts_for(user))
+        context.update(
+            caseload=caseload[:CASELOAD_ON_HOME],
+            caseload_count=caseload.count(),
+            alerts=active_alerts_for(user),
+        )
     return render(request, HOME_TEMPLATES[role], context)
 
 

@@ -24,15 +24,20 @@ class PatientFactory(factory.django.DjangoModelFactory):
     site = factory.SubFactory("iop.accounts.tests.factories.SiteFactory")
 
 
-def admit(patient: Patient, *, site=None, team: dict | None = None,
-          admitted_on: datetime.date | None = None) -> Episode:
+def admit(
+    patient: Patient, *, site=None, team: dict | None = None, admitted_on: datetime.date | None = None
+) -> Episode:
     """Admit directly (no service, no audit): test set-up only."""
     program = default_program()
     site = site or patient.site
     admitted_on = admitted_on or datetime.date.today() - datetime.timedelta(days=14)
     episode = Episode.objects.create(
-        patient=patient, program=program, site=site, admitted_on=admitted_on,
-        current_phase=program.phases.order_by("order").first(), phase_started_on=admitted_on,
+        patient=patient,
+        program=program,
+        site=site,
+        admitted_on=admitted_on,
+        current_phase=program.phases.order_by("order").first(),
+        phase_started_on=admitted_on,
     )
     for role, user in (team or {}).items():
         CareTeamMember.objects.create(episode=episode, user=user, role=role, assigned_on=admitted_on)

@@ -39,9 +39,16 @@ def test_unauthenticated_requests_get_401_json(api):
 @pytest.mark.django_db
 def test_create_patient_and_read_it_back(clinic, api):
     as_user(api, clinic.clinician_on_team)
-    response = api.post("/api/v1/patients/", {
-        "legal_first_name": "Api", "legal_last_name": "Person", "date_of_birth": "1985-06-01",
-        "site": str(clinic.site_a.public_id)}, format="json")
+    response = api.post(
+        "/api/v1/patients/",
+        {
+            "legal_first_name": "Api",
+            "legal_last_name": "Person",
+            "date_of_birth": "1985-06-01",
+            "site": str(clinic.site_a.public_id),
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["mrn"] and body["version"] == 1 and body["current_episode"] is None
@@ -52,8 +59,15 @@ def test_create_patient_and_read_it_back(clinic, api):
 @pytest.mark.django_db
 def test_bad_patient_input_gets_400_naming_each_field(clinic, api):
     as_user(api, clinic.clinician_on_team)
-    response = api.post("/api/v1/patients/", {"legal_first_name": "", "date_of_birth": "not-a-date",
-                                              "site": "00000000-0000-0000-0000-000000000000"}, format="json")
+    response = api.post(
+        "/api/v1/patients/",
+        {
+            "legal_first_name": "",
+            "date_of_birth": "not-a-date",
+            "site": "00000000-0000-0000-0000-000000000000",
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert set(response.json()) >= {"legal_first_name", "legal_last_name", "date_of_birth", "site"}
 
@@ -61,9 +75,16 @@ def test_bad_patient_input_gets_400_naming_each_field(clinic, api):
 @pytest.mark.django_db
 def test_future_date_of_birth_is_a_400_not_a_500(clinic, api):
     as_user(api, clinic.clinician_on_team)
-    response = api.post("/api/v1/patients/", {"legal_first_name": "A", "legal_last_name": "B",
-                                              "date_of_birth": "2999-01-01", "site": str(clinic.site_a.public_id)},
-                        format="json")
+    response = api.post(
+        "/api/v1/patients/",
+        {
+            "legal_first_name": "A",
+            "legal_last_name": "B",
+            "date_of_birth": "2999-01-01",
+            "site": str(clinic.site_a.public_id),
+        },
+        format="json",
+    )
     assert response.status_code == 400 and "date_of_birth" in response.json()
 
 
@@ -92,8 +113,9 @@ def test_peer_support_may_read_but_not_edit_patients(clinic, api):
 @pytest.mark.django_db
 def test_patch_of_a_patient_outside_reach_is_404(clinic, api):
     as_user(api, clinic.clinician_elsewhere)
-    response = api.patch(f"/api/v1/patients/{clinic.patient.public_id}/", {"preferred_name": "X", "version": 1},
-                         format="json")
+    response = api.patch(
+        f"/api/v1/patients/{clinic.patient.public_id}/", {"preferred_name": "X", "version": 1}, format="json"
+    )
     assert response.status_code == 404
 
 
@@ -101,12 +123,20 @@ def test_patch_of_a_patient_outside_reach_is_404(clinic, api):
 def test_admit_through_the_api_opens_phase_1_with_the_care_team(clinic, api):
     referral = PatientFactory(site=clinic.site_a)
     as_user(api, clinic.clinician_on_team)
-    response = api.post("/api/v1/episodes/", {
-        "patient": str(referral.public_id), "program": str(default_program().public_id),
-        "site": str(clinic.site_a.public_id), "admitted_on": "2026-11-02",
-        "care_team_assignments": {"primary_clinician": str(clinic.clinician_on_team.public_id),
-                                  "case_manager": str(clinic.case_manager.public_id)},
-    }, format="json")
+    response = api.post(
+        "/api/v1/episodes/",
+        {
+            "patient": str(referral.public_id),
+            "program": str(default_program().public_id),
+            "site": str(clinic.site_a.public_id),
+            "admitted_on": "2026-11-02",
+            "care_team_assignments": {
+                "primary_clinician": str(clinic.clinician_on_team.public_id),
+                "case_manager": str(clinic.case_manager.public_id),
+            },
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["current_phase"]["order"] == 1 and body["status"] == EpisodeStatus.ACTIVE
@@ -119,19 +149,31 @@ def test_admit_through_the_api_opens_phase_1_with_the_care_team(clinic, api):
 def test_admission_errors_are_explained(clinic, api):
     as_user(api, clinic.clinician_on_team)
     # The clinic's patient already has an active episode; the case manager cannot be primary clinician.
-    response = api.post("/api/v1/episodes/", {
-        "patient": str(clinic.patient.public_id), "program": str(default_program().public_id),
-        "site": str(clinic.site_a.public_id), "admitted_on": "2026-11-02",
-        "care_team_assignments": {"primary_clinician": str(clinic.case_manager.public_id)},
-    }, format="json")
+    response = api.post(
+        "/api/v1/episodes/",
+        {
+            "patient": str(clinic.patient.public_id),
+            "program": str(default_program().public_id),
+            "site": str(clinic.site_a.public_id),
+            "admitted_on": "2026-11-02",
+            "care_team_assignments": {"primary_clinician": str(clinic.case_manager.public_id)},
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert "active episode" in str(response.json())
     referral = PatientFactory(site=clinic.site_a)
-    response = api.post("/api/v1/episodes/", {
-        "patient": str(referral.public_id), "program": str(default_program().public_id),
-        "site": str(clinic.site_a.public_id), "admitted_on": "2026-11-02",
-        "care_team_assignments": {"primary_clinician": str(clinic.case_manager.public_id), "nurse": None},
-    }, format="json")
+    response = api.post(
+        "/api/v1/episodes/",
+        {
+            "patient": str(referral.public_id),
+            "program": str(default_program().public_id),
+            "site": str(clinic.site_a.public_id),
+            "admitted_on": "2026-11-02",
+            "care_team_assignments": {"primary_clinician": str(clinic.case_manager.public_id), "nurse": None},
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert "nurse" in str(response.json())
     assert not Episode.objects.filter(patient=referral).exists()
@@ -145,13 +187,25 @@ def test_care_team_change_through_the_api_needs_the_version(clinic, api):
     new_manager = UserFactory(username="cm2", role=Role.CASE_MANAGER, sites=[clinic.site_a])
     as_user(api, clinic.clinician_on_team)
     url = f"/api/v1/episodes/{clinic.episode.public_id}/"
-    response = api.patch(url, {"care_team_assignments": {"case_manager": str(new_manager.public_id)},
-                               "version": clinic.episode.version}, format="json")
+    response = api.patch(
+        url,
+        {
+            "care_team_assignments": {"case_manager": str(new_manager.public_id)},
+            "version": clinic.episode.version,
+        },
+        format="json",
+    )
     assert response.status_code == 200, response.json()
     managers = [m["user"] for m in response.json()["care_team"] if m["role"] == "case_manager"]
     assert managers == [str(new_manager.public_id)]
-    stale = api.patch(url, {"care_team_assignments": {"case_manager": str(clinic.case_manager.public_id)},
-                            "version": clinic.episode.version}, format="json")
+    stale = api.patch(
+        url,
+        {
+            "care_team_assignments": {"case_manager": str(clinic.case_manager.public_id)},
+            "version": clinic.episode.version,
+        },
+        format="json",
+    )
     assert stale.status_code == 409
 
 
@@ -162,7 +216,12 @@ def test_openapi_schema_describes_the_endpoints(clinic, api):
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.")
-    for path in ["/api/v1/patients/", "/api/v1/patients/{public_id}/", "/api/v1/episodes/", "/api/v1/programs/"]:
+    for path in [
+        "/api/v1/patients/",
+        "/api/v1/patients/{public_id}/",
+        "/api/v1/episodes/",
+        "/api/v1/programs/",
+    ]:
         assert path in schema["paths"], path
 
 

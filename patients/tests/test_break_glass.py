@@ -18,8 +18,10 @@ def chart_url(clinic):
 def test_clinician_outside_the_team_opens_a_chart_after_giving_a_reason(clinic, client, chart_url):
     client.force_login(clinic.clinician_elsewhere)
     assert client.get(chart_url).status_code == 404
-    response = client.post(reverse("patients:break_glass"), {
-        "mrn": clinic.patient.mrn, "reason": "Patient in crisis at front desk, primary clinician away"})
+    response = client.post(
+        reverse("patients:break_glass"),
+        {"mrn": clinic.patient.mrn, "reason": "Patient in crisis at front desk, primary clinician away"},
+    )
     assert response.status_code == 302 and response.url == chart_url
     page = client.get(chart_url).content.decode()
     assert "emergency access" in page
@@ -33,20 +35,27 @@ def test_clinician_outside_the_team_opens_a_chart_after_giving_a_reason(clinic, 
 @pytest.mark.django_db
 def test_emergency_access_expires(clinic, client, chart_url, settings):
     client.force_login(clinic.clinician_elsewhere)
-    client.post(reverse("patients:break_glass"), {
-        "mrn": clinic.patient.mrn, "reason": "Patient in crisis at front desk, primary clinician away"})
-    later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES + 1)
+    client.post(
+        reverse("patients:break_glass"),
+        {"mrn": clinic.patient.mrn, "reason": "Patient in crisis at front desk, primary clinician away"},
+    )
+    later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(
+        minutes=settings.BREAK_GLASS_MINUTES + 1
+    )
     with time_machine.travel(later):
         client.force_login(clinic.clinician_elsewhere)
         assert client.get(chart_url).status_code == 404
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("form, message", [
-    ({"mrn": "M00000000", "reason": "Patient in crisis at the front desk"}, "No patient with that MRN"),
-    ({"mrn": "from-fixture", "reason": "because"}, "at least 15 characters"),
-    ({"mrn": "", "reason": ""}, "This field is required"),
-])
+@pytest.mark.parametrize(
+    "form, message",
+    [
+        ({"mrn": "M00000000", "reason": "Patient in crisis at the front desk"}, "No patient with that MRN"),
+        ({"mrn": "from-fixture", "reason": "because"}, "at least 15 characters"),
+        ({"mrn": "", "reason": ""}, "This field is required"),
+    ],
+)
 def test_emergency_access_explains_what_is_wrong(clinic, client, form, message):
     if form["mrn"] == "from-fixture":
         form = {**form, "mrn": clinic.patient.mrn}
@@ -62,16 +71,20 @@ def test_emergency_access_is_limited_to_patients_at_ones_own_sites(clinic, clien
 
     far_away = PatientFactory(site=clinic.site_b)
     client.force_login(clinic.clinician_elsewhere)
-    response = client.post(reverse("patients:break_glass"), {
-        "mrn": far_away.mrn, "reason": "Patient in crisis at front desk, primary clinician away"})
+    response = client.post(
+        reverse("patients:break_glass"),
+        {"mrn": far_away.mrn, "reason": "Patient in crisis at front desk, primary clinician away"},
+    )
     assert "No patient with that MRN at your sites" in response.content.decode()
 
 
 @pytest.mark.django_db
 def test_admins_see_emergency_access_in_the_access_log(clinic, client):
     client.force_login(clinic.clinician_elsewhere)
-    client.post(reverse("patients:break_glass"), {
-        "mrn": clinic.patient.mrn, "reason": "Patient in crisis at front desk, primary clinician away"})
+    client.post(
+        reverse("patients:break_glass"),
+        {"mrn": clinic.patient.mrn, "reason": "Patient in crisis at front desk, primary clinician away"},
+    )
     client.force_login(clinic.admin)
     page = client.get(reverse("patients:break_glass_log")).content.decode()
     assert clinic.patient.mrn in page and "crisis at front desk" in page

@@ -12,10 +12,13 @@ from patients.tests.factories import PatientFactory, admit
 
 def make_team_patients(clinic, count: int) -> None:
     for _ in range(count):
-        admit(PatientFactory(site=clinic.site_a), team={
-            CareTeamRole.PRIMARY_CLINICIAN: clinic.clinician_on_team,
-            CareTeamRole.CASE_MANAGER: clinic.case_manager,
-        })
+        admit(
+            PatientFactory(site=clinic.site_a),
+            team={
+                CareTeamRole.PRIMARY_CLINICIAN: clinic.clinician_on_team,
+                CareTeamRole.CASE_MANAGER: clinic.case_manager,
+            },
+        )
 
 
 @pytest.mark.django_db
@@ -53,8 +56,12 @@ def test_patient_list_api_query_count_does_not_grow_with_patients(clinic, client
 @pytest.mark.django_db
 def test_patient_list_searches_by_name_mrn_and_date_of_birth(clinic, client):
     client.force_login(clinic.admin)
-    other = PatientFactory(site=clinic.site_a, legal_first_name="Zed", legal_last_name="Quill",
-                           date_of_birth=datetime.date(1990, 4, 30))
+    other = PatientFactory(
+        site=clinic.site_a,
+        legal_first_name="Zed",
+        legal_last_name="Quill",
+        date_of_birth=datetime.date(1990, 4, 30),
+    )
     url = reverse("patients:list")
 
     def listed(query):
@@ -115,13 +122,22 @@ def test_htmx_search_returns_only_the_table(clinic, client):
 def test_chart_header_shows_name_mrn_age_program_phase_care_team_and_alerts(clinic, client):
     from patients.models import AlertSeverity, ClinicalAlert
 
-    ClinicalAlert.objects.create(patient=clinic.patient, kind="safety", severity=AlertSeverity.HIGH,
-                                 message="PHQ-9 item 9 positive")
+    ClinicalAlert.objects.create(
+        patient=clinic.patient, kind="safety", severity=AlertSeverity.HIGH, message="PHQ-9 item 9 positive"
+    )
     client.force_login(clinic.clinician_on_team)
     page = client.get(reverse("patients:chart", args=[clinic.patient.public_id])).content.decode()
-    header = page[page.index('data-testid="chart-header"'):page.index('class="nav nav-tabs')]
-    for expected in ["McTestface", clinic.patient.mrn, "Adult SUD IOP", "Phase 1: Intensive",
-                     "Primary clinician", clinic.clinician_on_team.last_name, "PHQ-9 item 9 positive", "years"]:
+    header = page[page.index('data-testid="chart-header"') : page.index('class="nav nav-tabs')]
+    for expected in [
+        "McTestface",
+        clinic.patient.mrn,
+        "Adult SUD IOP",
+        "Phase 1: Intensive",
+        "Primary clinician",
+        clinic.clinician_on_team.last_name,
+        "PHQ-9 item 9 positive",
+        "years",
+    ]:
         assert expected in header, expected
 
 
@@ -154,13 +170,27 @@ def test_peer_support_cannot_resolve_alerts(clinic, client):
 def test_registering_a_patient_opens_their_chart_and_keeps_the_form_on_errors(clinic, client):
     client.force_login(clinic.clinician_on_team)
     url = reverse("patients:create")
-    bad = client.post(url, {"legal_first_name": "Ann", "legal_last_name": "Example",
-                            "date_of_birth": "2999-01-01", "site": str(clinic.site_a.public_id)})
+    bad = client.post(
+        url,
+        {
+            "legal_first_name": "Ann",
+            "legal_last_name": "Example",
+            "date_of_birth": "2999-01-01",
+            "site": str(clinic.site_a.public_id),
+        },
+    )
     assert bad.status_code == 200
     assert "cannot be in the future" in bad.content.decode()
     assert 'value="Example"' in bad.content.decode()  # nothing typed is lost
-    good = client.post(url, {"legal_first_name": "Ann", "legal_last_name": "Example",
-                             "date_of_birth": "1980-01-01", "site": str(clinic.site_a.public_id)})
+    good = client.post(
+        url,
+        {
+            "legal_first_name": "Ann",
+            "legal_last_name": "Example",
+            "date_of_birth": "1980-01-01",
+            "site": str(clinic.site_a.public_id),
+        },
+    )
     patient = Patient.objects.get(legal_last_name="Example")
     assert good.status_code == 302 and good.url == reverse("patients:chart", args=[patient.public_id])
 
@@ -168,9 +198,15 @@ def test_registering_a_patient_opens_their_chart_and_keeps_the_form_on_errors(cl
 @pytest.mark.django_db
 def test_registering_at_a_site_one_does_not_work_at_is_refused(clinic, client):
     client.force_login(clinic.clinician_on_team)
-    response = client.post(reverse("patients:create"), {
-        "legal_first_name": "Ann", "legal_last_name": "Example", "date_of_birth": "1980-01-01",
-        "site": str(clinic.site_b.public_id)})
+    response = client.post(
+        reverse("patients:create"),
+        {
+            "legal_first_name": "Ann",
+            "legal_last_name": "Example",
+            "date_of_birth": "1980-01-01",
+            "site": str(clinic.site_b.public_id),
+        },
+    )
     assert response.status_code == 200 and not Patient.objects.filter(legal_last_name="Example").exists()
 
 
@@ -178,8 +214,12 @@ def test_registering_at_a_site_one_does_not_work_at_is_refused(clinic, client):
 def test_a_stale_edit_is_refused_and_the_other_persons_change_is_kept(clinic, client):
     patient = clinic.patient
     url = reverse("patients:edit", args=[patient.public_id])
-    form = {"legal_first_name": patient.legal_first_name, "legal_last_name": patient.legal_last_name,
-            "date_of_birth": patient.date_of_birth.isoformat(), "version": patient.version}
+    form = {
+        "legal_first_name": patient.legal_first_name,
+        "legal_last_name": patient.legal_last_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "version": patient.version,
+    }
     client.force_login(clinic.clinician_on_team)
     assert client.post(url, {**form, "preferred_name": "First"}).status_code == 302
     client.force_login(clinic.case_manager)
@@ -193,7 +233,9 @@ def test_a_stale_edit_is_refused_and_the_other_persons_change_is_kept(clinic, cl
 @pytest.mark.django_db
 def test_unknown_chart_tab_is_404(clinic, client):
     client.force_login(clinic.clinician_on_team)
-    assert client.get(reverse("patients:chart_tab", args=[clinic.patient.public_id, "nope"])).status_code == 404
+    assert (
+        client.get(reverse("patients:chart_tab", args=[clinic.patient.public_id, "nope"])).status_code == 404
+    )
 
 
 @pytest.mark.django_db

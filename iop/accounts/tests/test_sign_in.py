@@ -21,7 +21,9 @@ HOME_HEADINGS = {
 @pytest.mark.parametrize("persona, heading", HOME_HEADINGS.items())
 def test_each_role_lands_on_its_own_home_page(clinic, client, persona, heading):
     user = clinic.persona(persona)
-    response = client.post(reverse("login"), {"username": user.username, "password": TEST_PASSWORD}, follow=True)
+    response = client.post(
+        reverse("login"), {"username": user.username, "password": TEST_PASSWORD}, follow=True
+    )
     assert response.redirect_chain[-1][0] == reverse("home")
     assert heading in response.content.decode()
 

@@ -14,7 +14,9 @@ from iop.audit.tasks import verify_audit_chain_task
 
 def write_entries(count: int, actor=None) -> list[AuditEntry]:
     return [
-        record_event(actor=actor, action=AuditAction.UPDATE, object_type="patients.patient", object_id=f"obj-{n}")
+        record_event(
+            actor=actor, action=AuditAction.UPDATE, object_type="patients.patient", object_id=f"obj-{n}"
+        )
         for n in range(count)
     ]
 
@@ -151,7 +153,9 @@ def test_reading_a_chart_writes_a_read_entry_with_actor_and_address(clinic, clie
 def test_reading_a_patient_through_the_api_is_audited(clinic, client):
     client.force_login(clinic.case_manager)
     client.get(f"/api/v1/patients/{clinic.patient.public_id}/")
-    assert AuditEntry.objects.filter(action=AuditAction.READ, patient_public_id=clinic.patient.public_id).exists()
+    assert AuditEntry.objects.filter(
+        action=AuditAction.READ, patient_public_id=clinic.patient.public_id
+    ).exists()
 
 
 @pytest.mark.django_db
@@ -165,11 +169,17 @@ def test_a_denied_chart_read_writes_nothing(clinic, client):
 def test_editing_a_patient_writes_an_update_entry_naming_the_changed_fields(clinic, client):
     client.force_login(clinic.clinician_on_team)
     patient = clinic.patient
-    response = client.post(reverse("patients:edit", args=[patient.public_id]), {
-        "legal_first_name": patient.legal_first_name, "legal_last_name": patient.legal_last_name,
-        "preferred_name": "Tess", "pronouns": "she/her", "date_of_birth": patient.date_of_birth.isoformat(),
-        "version": patient.version,
-    })
+    response = client.post(
+        reverse("patients:edit", args=[patient.public_id]),
+        {
+            "legal_first_name": patient.legal_first_name,
+            "legal_last_name": patient.legal_last_name,
+            "preferred_name": "Tess",
+            "pronouns": "she/her",
+            "date_of_birth": patient.date_of_birth.isoformat(),
+            "version": patient.version,
+        },
+    )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action=AuditAction.UPDATE)
     assert entry.changed_fields == ["preferred_name", "pronouns"]
@@ -181,6 +191,8 @@ def test_admins_see_the_patients_audit_history_on_the_audit_tab(clinic, client):
     client.force_login(clinic.clinician_on_team)
     client.get(reverse("patients:chart", args=[clinic.patient.public_id]))
     client.force_login(clinic.admin)
-    page = client.get(reverse("patients:chart_tab", args=[clinic.patient.public_id, "audit"])).content.decode()
+    page = client.get(
+        reverse("patients:chart_tab", args=[clinic.patient.public_id, "audit"])
+    ).content.decode()
     assert 'data-testid="audit-history"' in page
     assert clinic.clinician_on_team.username in page
