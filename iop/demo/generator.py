@@ -8,7 +8,8 @@
 - Idempotent: natural keys (site names, usernames, MRNs). A second run creates nothing, and a
   run with more patients adds only the missing ones.
 - Fast: patients, episodes and care teams are written with ``bulk_create`` in batches, without
-  per-row audit entries; the whole seeding is recorded as ONE audit event (``demo.seed``).
+  per-row audit entries; the whole seeding is one transaction recorded as ONE audit event
+  (``demo.seed``).
 
 The clinic is built by parts run in order (`PARTS`), each adding one area of the data model.
 A later feature (schedules, drug tests, treatment plans) adds a part that reads what the
@@ -70,6 +71,10 @@ SITE_TIMEZONE = "America/New_York"
 SITE_OPERATING_DAYS = [1, 2, 3, 4, 5]
 SITE_DAILY_DRAW_TIME = time(5, 30)
 SITE_STATES = ("NY", "NJ", "PA", "MA", "CT")  # somewhere on Eastern time
+
+
+class DemoSetupError(RuntimeError):
+    """The database lacks something the demo builds on (run the migrations)."""
 
 
 @dataclass(frozen=True)
@@ -221,9 +226,8 @@ class SitesAndStaff:
     """Sites, and enough staff in every role at every site for the patients they will treat."""
 
     def build(self, clinic: DemoClinic) -> None:
-        with transaction.atomic():
-            clinic.site_list = [self._site(clinic, index) for index in range(clinic.sites)]
-            self._staff(clinic)
+        clinic.site_list = [self._site(clinic, index) for index in range(clinic.sites)]
+        self._staff(clinic)
 
     def _site(self, clinic: DemoClinic, index: int) -> Site:
         fake = clinic.faker("site", index)
@@ -313,10 +317,13 @@ class PatientsAndEpisodes:
     """Patients at every site: pre-admission, active in Phase 1 or 2, or discharged."""
 
     def build(self, clinic: DemoClinic) -> None:
-        program = Program.objects.get(name=DEMO_PROGRAM_NAME)
-        phases = list(program.phases.order_by("order"))
+        program = Program.objects.filter(name=DEMO_PROGRAM_NAME).first()
+        phases = list(program.phases.order_by("order")) if program else []
         if len(phases) < 2:
-            raise RuntimeError(f"The demo needs {DEMO_PROGRAM_NAME!r} with two phases.")
+            raise DemoSetupError(
+                f"The demo admits patients to the program {DEMO_PROGRAM_NAME!r} with at least two phases, "
+                "which the patients app's migrations seed: run `manage.py migrate` first."
+            )
         self.program, self.phase_1, self.phase_2 = program, phases[0], phases[1]
         self._team_order_cache: dict[tuple[int, Role, int, int], list[int]] = {}
         with tqdm(total=clinic.patients, desc="Demo patients", unit=" patients",
@@ -332,16 +339,13 @@ class PatientsAndEpisodes:
         planned = [self._plan(clinic, index) for index in indices if demo_mrn(index) not in existing]
         if not planned:
             return
-        with transaction.atomic():
-            Patient.objects.bulk_create([plan.patient for plan in planned])
-            episodes = [plan.episode for plan in planned if plan.episode is not None]
-            Episode.objects.bulk_create(episodes)
-            CareTeamMember.objects.bulk_create([member for plan in planned for member in plan.care_team])
-            admitted_ids = [plan.patient.pk for plan in planned if plan.episode is not None]
-            latest_episode = Episode.objects.filter(patient=OuterRef("pk")).order_by("-admitted_on", "-pk")
-            Patient.objects.filter(pk__in=admitted_ids).update(
-                current_episode=Subquery(latest_episode.values("pk")[:1])
-            )
+        Patient.objects.bulk_create([plan.patient for plan in planned])
+        episodes = [plan.episode for plan in planned if plan.episode is not None]
+        Episode.objects.bulk_create(episodes)
+        CareTeamMember.objects.bulk_create([member for plan in planned for member in plan.care_team])
+        admitted_ids = [plan.patient.pk for plan in planned if plan.episode is not None]
+        latest_episode = Episode.objects.filter(patient=OuterRef("pk")).order_by("-admitted_on", "-pk")
+        Patient.objects.filter(pk__in=admitted_ids).update(current_episode=Subquery(latest_episode.values("pk")[:1]))
         clinic.created["patients"] += len(planned)
         clinic.created["episodes"] += len(episodes)
         clinic.created["care team members"] += sum(len(plan.care_team) for plan in planned)
@@ -488,7 +492,8 @@ class SafetyAlerts:
         clinic.created["alerts"] += len(alerts)
 
 
-PARTS: tuple[DemoPart, ...] = (SitesAndStaff(), PatientsAndEpisodes(), SafetyAlerts())
+# Built in this order, a fresh instance per run.
+PARTS: tuple[type[DemoPart], ...] = (SitesAndStaff, PatientsAndEpisodes, SafetyAlerts)
 
 
 @dataclass(frozen=True)
@@ -509,10 +514,13 @@ class SeedReport:
         return f"{self.sites} sites, {self.staff} staff, {self.patients} patients"
 
 
+@transaction.atomic
 def seed_demo_clinic(*, patients: int = 60, sites: int = 2, weeks: int = 8, today: date | None = None,
                      seed: str = DEMO_SEED, progress_stream: IO[str] | None = None,
-                     parts: Sequence[DemoPart] = PARTS) -> SeedReport:
-    """Build (or complete) the demo clinic; record one audit event if anything was created."""
+                     parts: Sequence[type[DemoPart]] = PARTS) -> SeedReport:
+    """Build (or complete) the demo clinic and record one audit event if anything was created.
+
+    One transaction with its audit event: an interrupted run leaves nothing behind."""
     if patients < 0 or patients > MAX_DEMO_PATIENTS:
         raise ValueError(f"patients must be between 0 and {MAX_DEMO_PATIENTS}.")
     if sites < 1 or weeks < 1:
@@ -522,7 +530,7 @@ def seed_demo_clinic(*, patients: int = 60, sites: int = 2, weeks: int = 8, toda
         seed=seed, progress_stream=progress_stream,
     )
     for part in parts:
-        part.build(clinic)
+        part().build(clinic)
     if any(clinic.created.values()):
         record_event(
             actor=None,
@@ -539,16 +547,3 @@ def seed_demo_clinic(*, patients: int = 60, sites: int = 2, weeks: int = 8, toda
         patients=demo_patients().count(),
     )
 
-
-__all__ = [
-    "DEMO_LOGINS",
-    "DEMO_PASSWORD",
-    "DEMO_URL",
-    "PARTS",
-    "DemoClinic",
-    "DemoPart",
-    "SeedReport",
-    "demo_mrn",
-    "demo_patients",
-    "seed_demo_clinic",
-]

@@ -8,7 +8,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from iop.demo.generator import MAX_DEMO_PATIENTS, SeedReport, seed_demo_clinic
+from iop.demo.generator import MAX_DEMO_PATIENTS, DemoSetupError, SeedReport, seed_demo_clinic
 
 
 class Command(BaseCommand):
@@ -30,9 +30,13 @@ class Command(BaseCommand):
         if weeks < 1:
             raise CommandError("--weeks must be at least 1.")
         show_progress = not no_progress and options["verbosity"] > 0
-        report = seed_demo_clinic(
-            patients=patients, sites=sites, weeks=weeks, progress_stream=sys.stderr if show_progress else None
-        )
+        try:
+            report = seed_demo_clinic(
+                patients=patients, sites=sites, weeks=weeks,
+                progress_stream=sys.stderr if show_progress else None,
+            )
+        except DemoSetupError as problem:
+            raise CommandError(str(problem)) from problem
         if report.created_anything:
             created = ", ".join(f"{count} {what}" for what, count in report.created.items() if count)
             self.stdout.write(self.style.SUCCESS(f"Demo clinic seeded ({created})."))
