@@ -52,18 +52,24 @@ class PatientFilter(django_filters.FilterSet):
         method="filter_search", label="Search", help_text="Name, MRN or date of birth"
     )
     site = django_filters.ModelChoiceFilter(
-        queryset=Site.objects.none(), field_name="site", to_field_name="public_id", empty_label="All sites"
+        label="Site",
+        queryset=Site.objects.none(),
+        field_name="site",
+        to_field_name="public_id",
+        empty_label="All sites",
     )
     status = django_filters.ChoiceFilter(
-        choices=PATIENT_STATUS_CHOICES, method="filter_status", empty_label="Any status"
+        label="Status", choices=PATIENT_STATUS_CHOICES, method="filter_status", empty_label="Any status"
     )
     phase = django_filters.ModelChoiceFilter(
+        label="Phase",
         queryset=Phase.objects.none(),
         field_name="current_episode__current_phase",
         to_field_name="public_id",
         empty_label="Any phase",
     )
     primary_clinician = StaffChoiceFilter(
+        label="Primary clinician",
         queryset=User.objects.none(),
         method="filter_primary_clinician",
         to_field_name="public_id",

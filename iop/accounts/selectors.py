@@ -6,7 +6,11 @@ from iop.accounts.models import Site, User
 
 
 def sites_administered_by(user) -> QuerySet[Site]:
-    sites = Site.objects.all() if user.is_superuser else user.sites.all()
+    sites = Site.objects.all()
+    if not user.is_superuser:
+        # Not `user.sites.all()`: its join on the membership table would make the staff
+        # count below count only `user`.
+        sites = sites.filter(pk__in=user.sites.values("pk"))
     return sites.annotate(staff_count=Count("staff", filter=Q(staff__is_active=True), distinct=True))
 
 

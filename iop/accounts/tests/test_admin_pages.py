@@ -161,3 +161,20 @@ def test_staff_list_query_count_does_not_grow_with_staff(clinic, client):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("accounts:staff_list"))
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db
+def test_site_list_counts_every_active_staff_member_of_the_site(clinic, client):
+    client.force_login(clinic.admin)
+    sites = {site.name: site for site in client.get(reverse("accounts:site_list")).context["sites"]}
+    # alice, bob, carol, mia, pete, sam and ada work at site A.
+    assert sites["Northside"].staff_count == 7
+
+
+@pytest.mark.django_db
+def test_patient_filters_have_readable_labels(clinic, client):
+    client.force_login(clinic.admin)
+    page = client.get(reverse("patients:list")).content.decode()
+    for label in ["Site", "Status", "Phase", "Primary clinician"]:
+        assert f">{label}</label>" in page
+    assert "invalid name" not in page
