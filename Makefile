@@ -92,5 +92,5 @@ check: $(REQS_STAMP) $(NODE_STAMP)
 	$(MANAGE) check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles .broker .ruff_cache .pytest_cache .hypothesis test-results
+	rm -rf $(VENV) node_modules staticfiles .broker .ruff_cache .import_linter_cache .pytest_cache .hypothesis test-results
 	rm -f db.sqlite3 .test-db.sqlite3* .demo-seeded .demo-seeded.tmp

@@ -29,16 +29,6 @@ def test_each_role_lands_on_its_own_home_page(clinic, client, persona, heading):
 
 
 @pytest.mark.django_db
-def test_clinician_home_lists_caseload_and_alerts(clinic, client):
-    from patients.models import ClinicalAlert
-
-    ClinicalAlert.objects.create(patient=clinic.patient, kind="safety", message="Same-day risk assessment")
-    client.force_login(clinic.clinician_on_team)
-    page = client.get(reverse("home")).content.decode()
-    assert clinic.patient.mrn in page and "Same-day risk assessment" in page
-
-
-@pytest.mark.django_db
 def test_sign_out_ends_the_session(clinic, client):
     client.force_login(clinic.clinician_on_team)
     client.post(reverse("logout"))

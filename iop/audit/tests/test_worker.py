@@ -55,6 +55,15 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=5)
 
 
+def forget_queue(queue: str) -> None:
+    """Redis keeps a queue's bindings after the queue empties: remove this test's."""
+    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        import redis
+
+        with redis.Redis.from_url(settings.CELERY_BROKER_URL) as client:
+            client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
 def test_verification_task_runs_in_a_real_worker_and_writes_its_result(tmp_path):
     record_event(actor=None, action="create", object_type="worker-test")
     assert not ChainVerification.objects.exists()
@@ -70,21 +79,37 @@ def test_verification_task_runs_in_a_real_worker_and_writes_its_result(tmp_path)
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         folder = tmp_path / "broker"
         env["CELERY_BROKER_FOLDER"] = str(folder)
-        (folder / "queue").mkdir(parents=True)
+        for subfolder in ("queue", "control"):
+            (folder / subfolder).mkdir(parents=True)
+        # The worker derives the same folders from CELERY_BROKER_FOLDER in the settings.
         transport_options = {
             **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
+            "control_folder": str(folder / "control"),
         }
 
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
         worker = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "iop", "worker",
-                "--pool", "solo", "--concurrency", "1", "--queues", queue,
-                "--without-mingle", "--without-gossip", "--without-heartbeat",
-                "--loglevel", "INFO",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "iop",
+                "worker",
+                "--pool",
+                "solo",
+                "--concurrency",
+                "1",
+                "--queues",
+                queue,
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+                "--loglevel",
+                "INFO",
             ],
             cwd=settings.BASE_DIR,
             env=env,
@@ -103,11 +128,14 @@ def test_verification_task_runs_in_a_real_worker_and_writes_its_result(tmp_path)
             if worker.poll() is not None:
                 pytest.fail(f"The worker exited with {worker.returncode}:\n{log_path.read_text()}")
             if time.monotonic() > deadline:
-                pytest.fail(f"No ChainVerification after {WAIT_SECONDS} s. Worker log:\n{log_path.read_text()}")
+                pytest.fail(
+                    f"No ChainVerification after {WAIT_SECONDS} s. Worker log:\n{log_path.read_text()}"
+                )
             time.sleep(0.2)
     finally:
         app.conf.task_always_eager = eager
         stop(worker)
+        forget_queue(queue)
 
     verification = ChainVerification.objects.get()
     assert verification.ok
