@@ -1,5 +1,7 @@
 """The composition root's URLs: every app's pages and the API under /api/v1/."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -12,6 +14,12 @@ from iop.accounts.api import SiteViewSet, StaffViewSet
 from iop.accounts.forms import LoginForm
 from iop.reports import views as report_views
 from patients.api import EpisodeViewSet, PatientViewSet, ProgramViewSet
+
+# Swagger UI's page template carries one inline <style>: allow inline styles there only
+# (scripts stay 'self'-only; its assets come from drf-spectacular-sidecar, not a CDN).
+api_docs = login_required(
+    csp_update({"style-src": [UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
+)
 
 router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
@@ -34,11 +42,7 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path(
-        "api/docs/",
-        login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
-        name="api-docs",
-    ),
+    path("api/docs/", api_docs, name="api-docs"),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -61,3 +61,17 @@ def test_clinician_finds_a_patient_and_opens_the_chart(clinic, live_server, jour
     expect(header).to_contain_text("Phase 1: Intensive")
     page.get_by_test_id("tab-phases").click()
     expect(page.get_by_role("cell", name="2. Aftercare")).to_be_visible()
+
+
+def test_admin_reads_the_api_docs_served_locally(clinic, live_server, journey_page):
+    page = journey_page
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on(
+        "request",
+        lambda request: not request.url.startswith(live_server.url) and problems.append(request.url),
+    )
+    sign_in(page, live_server.url, clinic.admin.username)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="API").click()
+    expect(page.get_by_text("/api/v1/patients/{public_id}/").first).to_be_visible()
+    assert not problems, problems  # no CSP violation, nothing fetched from elsewhere
