@@ -148,3 +148,17 @@ def journey_page(request):
     """A Playwright page, or a skip (locally) / failure (CI) when chromium is missing."""
     require_service("Debian's chromium", chromium_available(), "apt-get install chromium")
     return request.getfixturevalue("page")
+
+
+@pytest.fixture
+def query_count():
+    """`query_count(fn)`: how many database queries `fn()` makes (for constant-count tests)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(fn) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            fn()
+        return len(captured.captured_queries)
+
+    return count

@@ -60,8 +60,13 @@ def patient_create(request):
             return redirect("patients:chart", public_id=patient.public_id)
     return render(
         request,
-        "patients/patient_form.html",
-        {"form": form, "nav": "patients", "title": "Register a patient"},
+        "_form_page.html",
+        {
+            "form": form,
+            "nav": "patients",
+            "title": "Register a patient",
+            "cancel_url": reverse("patients:list"),
+        },
     )
 
 
@@ -85,8 +90,13 @@ def patient_edit(request, public_id):
             return redirect("patients:chart", public_id=patient.public_id)
     return render(
         request,
-        "patients/patient_form.html",
-        {"form": form, "nav": "patients", "title": f"Edit {patient.display_name}", "patient": patient},
+        "_form_page.html",
+        {
+            "form": form,
+            "nav": "patients",
+            "title": f"Edit {patient.display_name}",
+            "cancel_url": reverse("patients:chart", args=[patient.public_id]),
+        },
     )
 
 

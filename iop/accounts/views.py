@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from iop.accounts import services
 from iop.accounts.decorators import role_required
@@ -34,7 +35,11 @@ def site_create(request):
         else:
             messages.success(request, f"Site “{site.name}” created.")
             return redirect("accounts:site_list")
-    return render(request, "accounts/site_form.html", {"form": form, "nav": "sites", "title": "New site"})
+    return render(
+        request,
+        "_form_page.html",
+        {"form": form, "nav": "sites", "cancel_url": reverse("accounts:site_list"), "title": "New site"},
+    )
 
 
 @admin_only
@@ -53,8 +58,14 @@ def site_edit(request, public_id):
             return redirect("accounts:site_list")
     return render(
         request,
-        "accounts/site_form.html",
-        {"form": form, "nav": "sites", "title": f"Edit {site.name}", "site": site},
+        "_form_page.html",
+        {
+            "form": form,
+            "nav": "sites",
+            "cancel_url": reverse("accounts:site_list"),
+            "title": f"Edit {site.name}",
+            "site": site,
+        },
     )
 
 
@@ -88,7 +99,14 @@ def staff_create(request):
             messages.success(request, f"Account “{user.username}” created.")
             return redirect("accounts:staff_list")
     return render(
-        request, "accounts/staff_form.html", {"form": form, "nav": "staff", "title": "New staff account"}
+        request,
+        "_form_page.html",
+        {
+            "form": form,
+            "nav": "staff",
+            "cancel_url": reverse("accounts:staff_list"),
+            "title": "New staff account",
+        },
     )
 
 
@@ -111,10 +129,11 @@ def staff_edit(request, public_id):
             return redirect("accounts:staff_list")
     return render(
         request,
-        "accounts/staff_form.html",
+        "_form_page.html",
         {
             "form": form,
             "nav": "staff",
+            "cancel_url": reverse("accounts:staff_list"),
             "title": f"Edit {user.get_full_name() or user.username}",
             "staff": user,
         },

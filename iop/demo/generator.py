@@ -110,8 +110,9 @@ class Staffing:
 
 
 STAFFING = (
-    Staffing(Role.CLINICIAN, CareTeamRole.PRIMARY_CLINICIAN, "clinician", 3, 25,
-             ("LADC", "LCSW", "LPC", "LMHC")),
+    Staffing(
+        Role.CLINICIAN, CareTeamRole.PRIMARY_CLINICIAN, "clinician", 3, 25, ("LADC", "LCSW", "LPC", "LMHC")
+    ),
     Staffing(Role.CASE_MANAGER, CareTeamRole.CASE_MANAGER, "casemanager", 2, 40, ("BSW", "CCM")),
     Staffing(Role.MEDICAL, CareTeamRole.MEDICAL, "medical", 1, 100, ("RN", "NP", "MD")),
     Staffing(Role.PEER_SUPPORT, CareTeamRole.PEER_SUPPORT, "peersupport", 1, 60, ("CPRS",)),
@@ -123,8 +124,18 @@ PRE_ADMISSION = "pre_admission"
 PHASE_1 = "phase_1"
 PHASE_2 = "phase_2"
 DISCHARGED = "discharged"
-PATH_CYCLE = (PHASE_1, PHASE_2, PHASE_1, PHASE_2, DISCHARGED,
-              PHASE_1, PHASE_2, PHASE_1, PHASE_2, PRE_ADMISSION)
+PATH_CYCLE = (
+    PHASE_1,
+    PHASE_2,
+    PHASE_1,
+    PHASE_2,
+    DISCHARGED,
+    PHASE_1,
+    PHASE_2,
+    PHASE_1,
+    PHASE_2,
+    PRE_ADMISSION,
+)
 ACTIVE_SHARE = sum(stage in (PHASE_1, PHASE_2) for stage in PATH_CYCLE) / len(PATH_CYCLE)
 # How many treated (admitted at some point) patients come before each position of the cycle.
 TREATED_BEFORE = tuple(
@@ -253,10 +264,15 @@ class SitesAndStaff:
                 headcount = max(staffing.minimum, math.ceil(active_patients / staffing.patients_each))
                 usernames = [staff_username(site_index, staffing, slot) for slot in range(headcount)]
                 usernames_by_post[(site_index, staffing.role)] = usernames
-                planned += [(self._person(clinic, staffing, slot, name), [site])
-                            for slot, name in enumerate(usernames)]
-        admin = User(public_id=seeded_uuid(clinic.rng("staff", ADMIN_USERNAME)), username=ADMIN_USERNAME,
-                     role=Role.ADMIN)
+                planned += [
+                    (self._person(clinic, staffing, slot, name), [site])
+                    for slot, name in enumerate(usernames)
+                ]
+        admin = User(
+            public_id=seeded_uuid(clinic.rng("staff", ADMIN_USERNAME)),
+            username=ADMIN_USERNAME,
+            role=Role.ADMIN,
+        )
         self._name(clinic, admin)
         planned.append((admin, clinic.site_list))
 
@@ -271,8 +287,11 @@ class SitesAndStaff:
             new_usernames = [user.username for user, _ in new]
             saved = dict(User.objects.filter(username__in=new_usernames).values_list("username", "pk"))
             User.sites.through.objects.bulk_create(
-                [User.sites.through(user_id=saved[user.username], site_id=site.pk)
-                 for user, sites in new for site in sites],
+                [
+                    User.sites.through(user_id=saved[user.username], site_id=site.pk)
+                    for user, sites in new
+                    for site in sites
+                ],
                 ignore_conflicts=True,
             )
             clinic.created["staff"] += len(new)
@@ -326,8 +345,13 @@ class PatientsAndEpisodes:
             )
         self.program, self.phase_1, self.phase_2 = program, phases[0], phases[1]
         self._team_order_cache: dict[tuple[int, Role, int, int], list[int]] = {}
-        with tqdm(total=clinic.patients, desc="Demo patients", unit=" patients",
-                  file=clinic.progress_stream, disable=clinic.progress_stream is None) as progress:
+        with tqdm(
+            total=clinic.patients,
+            desc="Demo patients",
+            unit=" patients",
+            file=clinic.progress_stream,
+            disable=clinic.progress_stream is None,
+        ) as progress:
             for start in range(0, clinic.patients, BATCH_SIZE):
                 indices = range(start, min(start + BATCH_SIZE, clinic.patients))
                 self._build_batch(clinic, indices)
@@ -345,7 +369,9 @@ class PatientsAndEpisodes:
         CareTeamMember.objects.bulk_create([member for plan in planned for member in plan.care_team])
         admitted_ids = [plan.patient.pk for plan in planned if plan.episode is not None]
         latest_episode = Episode.objects.filter(patient=OuterRef("pk")).order_by("-admitted_on", "-pk")
-        Patient.objects.filter(pk__in=admitted_ids).update(current_episode=Subquery(latest_episode.values("pk")[:1]))
+        Patient.objects.filter(pk__in=admitted_ids).update(
+            current_episode=Subquery(latest_episode.values("pk")[:1])
+        )
         clinic.created["patients"] += len(planned)
         clinic.created["episodes"] += len(episodes)
         clinic.created["care team members"] += sum(len(plan.care_team) for plan in planned)
@@ -360,8 +386,11 @@ class PatientsAndEpisodes:
         stage = PATH_CYCLE[cycle_position]
 
         patient = Patient(
-            public_id=seeded_uuid(rng), mrn=demo_mrn(index), site=site,
-            date_of_birth=self._date_of_birth(clinic, rng), **self._name(rng, fake),
+            public_id=seeded_uuid(rng),
+            mrn=demo_mrn(index),
+            site=site,
+            date_of_birth=self._date_of_birth(clinic, rng),
+            **self._name(rng, fake),
         )
         plan = PlannedPatient(patient)
         if stage == PRE_ADMISSION:
@@ -372,10 +401,15 @@ class PatientsAndEpisodes:
         treated_at_site = cycles_before * TREATED_PER_CYCLE + TREATED_BEFORE[cycle_position]
         for staffing in STAFFING:
             member = self._team_member(clinic, site_index, staffing.role, treated_at_site)
-            plan.care_team.append(CareTeamMember(
-                public_id=seeded_uuid(rng), episode=plan.episode, user=member,
-                role=staffing.team_role, assigned_on=plan.episode.admitted_on,
-            ))
+            plan.care_team.append(
+                CareTeamMember(
+                    public_id=seeded_uuid(rng),
+                    episode=plan.episode,
+                    user=member,
+                    role=staffing.team_role,
+                    assigned_on=plan.episode.admitted_on,
+                )
+            )
         return plan
 
     @staticmethod
@@ -387,16 +421,21 @@ class PatientsAndEpisodes:
         if rng.random() < 0.03:
             pronouns = "they/them"
         preferred = fake.first_name() if rng.random() < 0.08 else ""
-        return {"legal_first_name": first, "legal_last_name": fake.last_name(),
-                "preferred_name": preferred, "pronouns": pronouns}
+        return {
+            "legal_first_name": first,
+            "legal_last_name": fake.last_name(),
+            "preferred_name": preferred,
+            "pronouns": pronouns,
+        }
 
     @staticmethod
     def _date_of_birth(clinic: DemoClinic, rng: random.Random) -> date:
         age = int(rng.triangular(19, 71, 33))
         return date(clinic.today.year - age, 1, 1) + timedelta(days=rng.randint(0, 364))
 
-    def _episode(self, clinic: DemoClinic, rng: random.Random, stage: str, patient: Patient,
-                 site: Site) -> Episode:
+    def _episode(
+        self, clinic: DemoClinic, rng: random.Random, stage: str, patient: Patient, site: Site
+    ) -> Episode:
         phase_1_days = self.phase_1.min_weeks * 7
         phase_2_days = self.phase_2.min_weeks * 7
         episode = Episode(public_id=seeded_uuid(rng), patient=patient, program=self.program, site=site)
@@ -416,8 +455,9 @@ class PatientsAndEpisodes:
             self._discharge(clinic, rng, episode, phase_1_days, phase_2_days)
         return episode
 
-    def _discharge(self, clinic: DemoClinic, rng: random.Random, episode: Episode,
-                   phase_1_days: int, phase_2_days: int) -> None:
+    def _discharge(
+        self, clinic: DemoClinic, rng: random.Random, episode: Episode, phase_1_days: int, phase_2_days: int
+    ) -> None:
         reasons, weights = zip(*DISCHARGE_REASON_WEIGHTS.items(), strict=True)
         reason = rng.choices(reasons, weights=weights)[0]
         discharged_on = previous_weekday(clinic.today - timedelta(days=rng.randint(1, clinic.weeks * 7)))
@@ -467,12 +507,14 @@ class SafetyAlerts:
     def build(self, clinic: DemoClinic) -> None:
         clinician = clinic.login("clinician")
         candidates = list(
-            demo_patients().filter(
+            demo_patients()
+            .filter(
                 current_episode__status=EpisodeStatus.ACTIVE,
                 current_episode__care_team__user=clinician,
                 current_episode__care_team__role=CareTeamRole.PRIMARY_CLINICIAN,
                 current_episode__care_team__ended_on__isnull=True,
-            ).order_by("mrn")[:SAFETY_ALERTS_FOR_DEMO_CLINICIAN]
+            )
+            .order_by("mrn")[:SAFETY_ALERTS_FOR_DEMO_CLINICIAN]
         )
         already_alerted = set(
             ClinicalAlert.objects.filter(
@@ -481,8 +523,11 @@ class SafetyAlerts:
         )
         alerts = [
             ClinicalAlert(
-                public_id=seeded_uuid(clinic.rng("alert", patient.mrn)), patient=patient,
-                kind=SAFETY_ALERT_KIND, severity=AlertSeverity.HIGH, message=SAFETY_ALERT_MESSAGE,
+                public_id=seeded_uuid(clinic.rng("alert", patient.mrn)),
+                patient=patient,
+                kind=SAFETY_ALERT_KIND,
+                severity=AlertSeverity.HIGH,
+                message=SAFETY_ALERT_MESSAGE,
                 raised_by=clinician,
             )
             for patient in candidates
@@ -515,9 +560,16 @@ class SeedReport:
 
 
 @transaction.atomic
-def seed_demo_clinic(*, patients: int = 60, sites: int = 2, weeks: int = 8, today: date | None = None,
-                     seed: str = DEMO_SEED, progress_stream: IO[str] | None = None,
-                     parts: Sequence[type[DemoPart]] = PARTS) -> SeedReport:
+def seed_demo_clinic(
+    *,
+    patients: int = 60,
+    sites: int = 2,
+    weeks: int = 8,
+    today: date | None = None,
+    seed: str = DEMO_SEED,
+    progress_stream: IO[str] | None = None,
+    parts: Sequence[type[DemoPart]] = PARTS,
+) -> SeedReport:
     """Build (or complete) the demo clinic and record one audit event if anything was created.
 
     One transaction with its audit event: an interrupted run leaves nothing behind."""
@@ -526,8 +578,12 @@ def seed_demo_clinic(*, patients: int = 60, sites: int = 2, weeks: int = 8, toda
     if sites < 1 or weeks < 1:
         raise ValueError("sites and weeks must be at least 1.")
     clinic = DemoClinic(
-        patients=patients, sites=sites, weeks=weeks, today=today or timezone.localdate(),
-        seed=seed, progress_stream=progress_stream,
+        patients=patients,
+        sites=sites,
+        weeks=weeks,
+        today=today or timezone.localdate(),
+        seed=seed,
+        progress_stream=progress_stream,
     )
     for part in parts:
         part().build(clinic)
@@ -546,4 +602,3 @@ def seed_demo_clinic(*, patients: int = 60, sites: int = 2, weeks: int = 8, toda
         staff=len(clinic.users_by_username),
         patients=demo_patients().count(),
     )
-

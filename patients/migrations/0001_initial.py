@@ -8,198 +8,397 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Phase',
+            name="Phase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('order', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=80)),
-                ('description', models.TextField(blank=True)),
-                ('min_weeks', models.PositiveSmallIntegerField()),
-                ('sessions_per_week', models.PositiveSmallIntegerField()),
-                ('min_hours_per_week', models.DecimalField(decimal_places=1, max_digits=4)),
-                ('tests_per_week', models.DecimalField(decimal_places=1, max_digits=3)),
-                ('max_days_untested', models.PositiveSmallIntegerField(help_text='In operating days.')),
-                ('attendance_threshold_percent', models.PositiveSmallIntegerField()),
-                ('advancement_criteria', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("order", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=80)),
+                ("description", models.TextField(blank=True)),
+                ("min_weeks", models.PositiveSmallIntegerField()),
+                ("sessions_per_week", models.PositiveSmallIntegerField()),
+                ("min_hours_per_week", models.DecimalField(decimal_places=1, max_digits=4)),
+                ("tests_per_week", models.DecimalField(decimal_places=1, max_digits=3)),
+                ("max_days_untested", models.PositiveSmallIntegerField(help_text="In operating days.")),
+                ("attendance_threshold_percent", models.PositiveSmallIntegerField()),
+                ("advancement_criteria", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['program', 'order'],
+                "ordering": ["program", "order"],
             },
         ),
         migrations.CreateModel(
-            name='Program',
+            name="Program",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('level_of_care', models.CharField(default='2.1', help_text='ASAM level, e.g. 2.1', max_length=10)),
-                ('description', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("name", models.CharField(max_length=120, unique=True)),
+                (
+                    "level_of_care",
+                    models.CharField(default="2.1", help_text="ASAM level, e.g. 2.1", max_length=10),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Episode',
+            name="Episode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('discharged', 'Discharged')], default='active', max_length=20)),
-                ('admitted_on', models.DateField()),
-                ('discharged_on', models.DateField(blank=True, null=True)),
-                ('discharge_reason', models.CharField(blank=True, choices=[('1', 'Treatment completed'), ('2', 'Dropped out / left against professional advice'), ('3', 'Terminated by facility (administrative)'), ('4', 'Transferred to another level of care'), ('5', 'Incarcerated'), ('6', 'Death'), ('7', 'Other')], max_length=2)),
-                ('phase_started_on', models.DateField(blank=True, null=True)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='episodes', to='accounts.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("discharged", "Discharged")],
+                        default="active",
+                        max_length=20,
+                    ),
+                ),
+                ("admitted_on", models.DateField()),
+                ("discharged_on", models.DateField(blank=True, null=True)),
+                (
+                    "discharge_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("1", "Treatment completed"),
+                            ("2", "Dropped out / left against professional advice"),
+                            ("3", "Terminated by facility (administrative)"),
+                            ("4", "Transferred to another level of care"),
+                            ("5", "Incarcerated"),
+                            ("6", "Death"),
+                            ("7", "Other"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                ("phase_started_on", models.DateField(blank=True, null=True)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="episodes",
+                        to="accounts.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-admitted_on', '-id'],
+                "ordering": ["-admitted_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('legal_first_name', models.CharField(max_length=80)),
-                ('legal_last_name', models.CharField(max_length=80)),
-                ('preferred_name', models.CharField(blank=True, max_length=80)),
-                ('pronouns', models.CharField(blank=True, max_length=30)),
-                ('date_of_birth', models.DateField()),
-                ('mrn', models.CharField(default=patients.models.new_mrn, max_length=20, unique=True, verbose_name='MRN')),
-                ('current_episode', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='patients.episode')),
-                ('site', models.ForeignKey(help_text='The site holding the record.', on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='accounts.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("legal_first_name", models.CharField(max_length=80)),
+                ("legal_last_name", models.CharField(max_length=80)),
+                ("preferred_name", models.CharField(blank=True, max_length=80)),
+                ("pronouns", models.CharField(blank=True, max_length=30)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "mrn",
+                    models.CharField(
+                        default=patients.models.new_mrn, max_length=20, unique=True, verbose_name="MRN"
+                    ),
+                ),
+                (
+                    "current_episode",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="patients.episode",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        help_text="The site holding the record.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="patients",
+                        to="accounts.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['legal_last_name', 'legal_first_name', 'id'],
+                "ordering": ["legal_last_name", "legal_first_name", "id"],
             },
         ),
         migrations.AddField(
-            model_name='episode',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='episodes', to='patients.patient'),
+            model_name="episode",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="episodes", to="patients.patient"
+            ),
         ),
         migrations.CreateModel(
-            name='ClinicalAlert',
+            name="ClinicalAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(max_length=40)),
-                ('severity', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('info', 'Information')], default='medium', max_length=10)),
-                ('message', models.CharField(max_length=255)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('raised_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("kind", models.CharField(max_length=40)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("info", "Information")],
+                        default="medium",
+                        max_length=10,
+                    ),
+                ),
+                ("message", models.CharField(max_length=255)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='BreakGlassGrant',
+            name="BreakGlassGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reason', models.TextField()),
-                ('expires_at', models.DateTimeField()),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_grants', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_grants', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("reason", models.TextField()),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="break_glass_grants",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="break_glass_grants",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='episode',
-            name='current_phase',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.phase'),
+            model_name="episode",
+            name="current_phase",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="patients.phase"
+            ),
         ),
         migrations.AddField(
-            model_name='phase',
-            name='program',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phases', to='patients.program'),
+            model_name="phase",
+            name="program",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="phases", to="patients.program"
+            ),
         ),
         migrations.AddField(
-            model_name='episode',
-            name='program',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='episodes', to='patients.program'),
+            model_name="episode",
+            name="program",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="episodes", to="patients.program"
+            ),
         ),
         migrations.CreateModel(
-            name='CareTeamMember',
+            name="CareTeamMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('role', models.CharField(choices=[('primary_clinician', 'Primary clinician'), ('clinician', 'Clinician'), ('case_manager', 'Case manager'), ('medical', 'Medical'), ('peer_support', 'Peer support')], max_length=20)),
-                ('assigned_on', models.DateField()),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_teams', to=settings.AUTH_USER_MODEL)),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='care_team', to='patients.episode')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("primary_clinician", "Primary clinician"),
+                            ("clinician", "Clinician"),
+                            ("case_manager", "Case manager"),
+                            ("medical", "Medical"),
+                            ("peer_support", "Peer support"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("assigned_on", models.DateField()),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_teams",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="care_team",
+                        to="patients.episode",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['episode', 'role', 'id'],
-                'indexes': [models.Index(fields=['user', 'ended_on'], name='patients_ca_user_id_78a240_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True), ('role', 'primary_clinician')), fields=('episode', 'role'), name='one_current_primary_clinician_per_episode'), models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True)), fields=('episode', 'user', 'role'), name='care_team_member_once_per_role')],
+                "ordering": ["episode", "role", "id"],
+                "indexes": [models.Index(fields=["user", "ended_on"], name="patients_ca_user_id_78a240_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("ended_on__isnull", True), ("role", "primary_clinician")),
+                        fields=("episode", "role"),
+                        name="one_current_primary_clinician_per_episode",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("ended_on__isnull", True)),
+                        fields=("episode", "user", "role"),
+                        name="care_team_member_once_per_role",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['legal_last_name', 'legal_first_name'], name='patients_pa_legal_l_16ba57_idx'),
+            model_name="patient",
+            index=models.Index(
+                fields=["legal_last_name", "legal_first_name"], name="patients_pa_legal_l_16ba57_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['date_of_birth'], name='patients_pa_date_of_4302f5_idx'),
+            model_name="patient",
+            index=models.Index(fields=["date_of_birth"], name="patients_pa_date_of_4302f5_idx"),
         ),
         migrations.AddIndex(
-            model_name='clinicalalert',
-            index=models.Index(fields=['patient', 'resolved_at'], name='patients_cl_patient_ee3043_idx'),
+            model_name="clinicalalert",
+            index=models.Index(fields=["patient", "resolved_at"], name="patients_cl_patient_ee3043_idx"),
         ),
         migrations.AddIndex(
-            model_name='breakglassgrant',
-            index=models.Index(fields=['user', 'patient', 'expires_at'], name='patients_br_user_id_d0104f_idx'),
+            model_name="breakglassgrant",
+            index=models.Index(
+                fields=["user", "patient", "expires_at"], name="patients_br_user_id_d0104f_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='phase',
-            constraint=models.UniqueConstraint(fields=('program', 'order'), name='phase_order_unique_in_program'),
+            model_name="phase",
+            constraint=models.UniqueConstraint(
+                fields=("program", "order"), name="phase_order_unique_in_program"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='phase',
-            constraint=models.CheckConstraint(condition=models.Q(('attendance_threshold_percent__lte', 100)), name='phase_attendance_threshold_is_a_percentage'),
+            model_name="phase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("attendance_threshold_percent__lte", 100)),
+                name="phase_attendance_threshold_is_a_percentage",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='episode',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('patient',), name='one_active_episode_per_patient'),
+            model_name="episode",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("patient",),
+                name="one_active_episode_per_patient",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='episode',
-            constraint=models.CheckConstraint(condition=models.Q(('discharged_on__isnull', True), ('discharged_on__gte', models.F('admitted_on')), _connector='OR'), name='episode_discharge_not_before_admission'),
+            model_name="episode",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("discharged_on__isnull", True),
+                    ("discharged_on__gte", models.F("admitted_on")),
+                    _connector="OR",
+                ),
+                name="episode_discharge_not_before_admission",
+            ),
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,53 +14,96 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ChainVerification',
+            name="ChainVerification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('verified_on', models.DateField(unique=True)),
-                ('run_at', models.DateTimeField()),
-                ('ok', models.BooleanField()),
-                ('entries_checked', models.PositiveBigIntegerField()),
-                ('first_broken_sequence', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('problem', models.CharField(blank=True, max_length=255)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("verified_on", models.DateField(unique=True)),
+                ("run_at", models.DateTimeField()),
+                ("ok", models.BooleanField()),
+                ("entries_checked", models.PositiveBigIntegerField()),
+                ("first_broken_sequence", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("problem", models.CharField(blank=True, max_length=255)),
             ],
             options={
-                'ordering': ['-verified_on'],
+                "ordering": ["-verified_on"],
             },
         ),
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_sequence', models.PositiveBigIntegerField(default=0)),
-                ('last_hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_sequence", models.PositiveBigIntegerField(default=0)),
+                ("last_hash", models.CharField(max_length=64)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='single_chain_head')],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("id", 1)), name="single_chain_head")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.PositiveBigIntegerField(unique=True)),
-                ('occurred_at', models.DateTimeField()),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('action', models.CharField(choices=[('read', 'Read'), ('create', 'Create'), ('update', 'Update'), ('delete', 'Delete'), ('break_glass', 'Break-the-glass access'), ('commitment', 'Commitment')], max_length=20)),
-                ('object_type', models.CharField(max_length=80)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('patient_public_id', models.UUIDField(blank=True, db_index=True, null=True)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('reason', models.TextField(blank=True)),
-                ('changed_fields', models.JSONField(blank=True, default=list)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('entry_hash', models.CharField(max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sequence", models.PositiveBigIntegerField(unique=True)),
+                ("occurred_at", models.DateTimeField()),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("read", "Read"),
+                            ("create", "Create"),
+                            ("update", "Update"),
+                            ("delete", "Delete"),
+                            ("break_glass", "Break-the-glass access"),
+                            ("commitment", "Commitment"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=80)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("patient_public_id", models.UUIDField(blank=True, db_index=True, null=True)),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("reason", models.TextField(blank=True)),
+                ("changed_fields", models.JSONField(blank=True, default=list)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("entry_hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['-sequence'],
-                'indexes': [models.Index(fields=['patient_public_id', '-sequence'], name='audit_audit_patient_4999be_idx')],
+                "verbose_name_plural": "audit entries",
+                "ordering": ["-sequence"],
+                "indexes": [
+                    models.Index(
+                        fields=["patient_public_id", "-sequence"], name="audit_audit_patient_4999be_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -60,11 +60,20 @@ def row_counts() -> dict[str, int]:
 
 def snapshot() -> list[tuple]:
     return list(
-        demo_patients().order_by("mrn").values_list(
-            "mrn", "legal_first_name", "legal_last_name", "date_of_birth", "site__name",
-            "current_episode__status", "current_episode__admitted_on",
-            "current_episode__current_phase__order", "current_episode__phase_started_on",
-            "current_episode__discharged_on", "current_episode__discharge_reason",
+        demo_patients()
+        .order_by("mrn")
+        .values_list(
+            "mrn",
+            "legal_first_name",
+            "legal_last_name",
+            "date_of_birth",
+            "site__name",
+            "current_episode__status",
+            "current_episode__admitted_on",
+            "current_episode__current_phase__order",
+            "current_episode__phase_started_on",
+            "current_episode__discharged_on",
+            "current_episode__discharge_reason",
         )
     )
 
@@ -136,7 +145,8 @@ def test_patients_are_obviously_demo_and_spread_over_sites(seeded):
     assert patients.count() == 20
     assert all(patient.mrn.startswith(DEMO_MRN_PREFIX) for patient in patients)
     assert Counter(patients.values_list("site__name", flat=True)) == {
-        "Northside Recovery Center": 10, "Riverside Clinic": 10,
+        "Northside Recovery Center": 10,
+        "Riverside Clinic": 10,
     }
 
 
@@ -182,7 +192,9 @@ def test_every_episode_has_a_full_care_team_from_its_site(seeded):
     for episode in Episode.objects.prefetch_related("care_team__user__sites"):
         team = {member.role: member.user for member in episode.care_team.all()}
         assert set(team) == {
-            CareTeamRole.PRIMARY_CLINICIAN, CareTeamRole.CASE_MANAGER, CareTeamRole.MEDICAL,
+            CareTeamRole.PRIMARY_CLINICIAN,
+            CareTeamRole.CASE_MANAGER,
+            CareTeamRole.MEDICAL,
             CareTeamRole.PEER_SUPPORT,
         }
         assert all(episode.site in user.sites.all() for user in team.values())
@@ -245,8 +257,9 @@ def test_a_larger_clinic_scales_its_staff_and_shares_patients_evenly():
         clinicians = site.staff.filter(role=Role.CLINICIAN)
         assert clinicians.count() == 7  # 160 active patients at 25 each
         treated = Counter(
-            CareTeamMember.objects.filter(role=CareTeamRole.PRIMARY_CLINICIAN, episode__site=site)
-            .values_list("user__username", flat=True)
+            CareTeamMember.objects.filter(
+                role=CareTeamRole.PRIMARY_CLINICIAN, episode__site=site
+            ).values_list("user__username", flat=True)
         )
         assert len(treated) == 7 and max(treated.values()) - min(treated.values()) <= 1
         assert all(15 <= caseload_for(user).count() <= 30 for user in clinicians)

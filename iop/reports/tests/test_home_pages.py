@@ -24,37 +24,25 @@ def test_alerts_of_patients_outside_ones_care_teams_stay_off_the_home_page(clini
 
 
 @pytest.mark.django_db
-def test_home_page_query_count_does_not_grow_with_the_caseload(clinic, client):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def test_home_page_query_count_does_not_grow_with_the_caseload(clinic, client, query_count):
     from patients.models import CareTeamRole
     from patients.tests.factories import admit
 
     client.force_login(clinic.clinician_on_team)
-    with CaptureQueriesContext(connection) as small:
-        client.get(reverse("home"))
+    small = query_count(lambda: client.get(reverse("home")))
     for _ in range(20):
         patient = PatientFactory(site=clinic.site_a)
         admit(patient, team={CareTeamRole.PRIMARY_CLINICIAN: clinic.clinician_on_team})
         ClinicalAlert.objects.create(patient=patient, kind="safety", message="Check in")
-    with CaptureQueriesContext(connection) as large:
-        client.get(reverse("home"))
-    assert len(large.captured_queries) == len(small.captured_queries)
+    assert query_count(lambda: client.get(reverse("home"))) == small
 
 
 @pytest.mark.django_db
-def test_admin_home_query_count_does_not_grow_with_sites(clinic, client):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def test_admin_home_query_count_does_not_grow_with_sites(clinic, client, query_count):
     from iop.accounts.tests.factories import SiteFactory
 
     client.force_login(clinic.admin)
-    with CaptureQueriesContext(connection) as few:
-        client.get(reverse("home"))
+    few = query_count(lambda: client.get(reverse("home")))
     for n in range(8):
         clinic.admin.sites.add(SiteFactory(name=f"Extra {n}"))
-    with CaptureQueriesContext(connection) as many:
-        client.get(reverse("home"))
-    assert len(many.captured_queries) == len(few.captured_queries)
+    assert query_count(lambda: client.get(reverse("home"))) == few

@@ -32,7 +32,9 @@ class Command(BaseCommand):
         show_progress = not no_progress and options["verbosity"] > 0
         try:
             report = seed_demo_clinic(
-                patients=patients, sites=sites, weeks=weeks,
+                patients=patients,
+                sites=sites,
+                weeks=weeks,
                 progress_stream=sys.stderr if show_progress else None,
             )
         except DemoSetupError as problem:
