@@ -48,7 +48,7 @@ def visible_patients(user) -> QuerySet[Patient]:
 
 def get_visible_patient(user, public_id) -> Patient:
     """The patient if `user` may see them, else 404 (never 403: existence is not disclosed)."""
-    patient = visible_patients(user).filter(public_id=public_id).first()
+    patient = visible_patients(user).select_related("site").filter(public_id=public_id).first()
     if patient is None:
         raise Http404("No such patient.")
     return patient

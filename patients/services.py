@@ -227,8 +227,11 @@ def set_care_team(
 
 
 @transaction.atomic
-def record_chart_view(*, actor, patient: Patient, section: str) -> None:
-    """Every read of a chart is audited; a break-the-glass read carries its grant's reason."""
+def record_chart_view(*, actor, patient: Patient, section: str) -> BreakGlassGrant | None:
+    """Every read of a chart is audited; a break-the-glass read carries its grant's reason.
+
+    Returns the break-the-glass grant the read went through, if any (the chart shows it).
+    """
     grant = active_break_glass_grant(actor, patient)
     record_event(
         actor=actor,
@@ -238,6 +241,7 @@ def record_chart_view(*, actor, patient: Patient, section: str) -> None:
         patient_public_id=patient.public_id,
         reason=f"break-the-glass: {grant.reason}" if grant else "",
     )
+    return grant
 
 
 @transaction.atomic

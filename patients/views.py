@@ -18,7 +18,7 @@ from iop.audit.selectors import audit_history_of_patient
 from iop.core.forms import SERVICE_ERRORS, add_service_errors
 from iop.core.pagination import paginate
 from patients import services
-from patients.access import active_break_glass_grant, get_visible_patient
+from patients.access import get_visible_patient
 from patients.filters import PatientFilter
 from patients.forms import BreakGlassForm, NewPatientForm, PatientDemographicsForm
 from patients.selectors import break_glass_log, chart_header, episodes_of, patient_list_for
@@ -110,14 +110,14 @@ def chart(request, public_id, tab="intake"):
     tabs = _visible_tabs(request.user)
     if tab not in {key for key, _label, _icon in tabs}:
         raise Http404("No such tab.")
-    services.record_chart_view(actor=request.user, patient=patient, section=tab)
+    break_glass_grant = services.record_chart_view(actor=request.user, patient=patient, section=tab)
     context = {
         "patient": patient,
         "header": chart_header(patient),
         "tabs": tabs,
         "tab": tab,
         "nav": "patients",
-        "break_glass_grant": active_break_glass_grant(request.user, patient),
+        "break_glass_grant": break_glass_grant,
     }
     if tab == "intake":
         context["episodes"] = episodes_of(patient)
