@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "phonenumber_field",
     "axes",
     "csp",
     "django_celery_beat",
@@ -306,6 +307,8 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+PHONENUMBER_DEFAULT_REGION = "US"
 
 # --- Clinic options ---------------------------------------------------------------------
 

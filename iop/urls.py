@@ -13,7 +13,7 @@ from rest_framework.routers import DefaultRouter
 from iop.accounts.api import SiteViewSet, StaffViewSet
 from iop.accounts.forms import LoginForm
 from iop.reports import views as report_views
-from patients.api import EpisodeViewSet, PatientViewSet, ProgramViewSet
+from patients.api.routes import ROUTES as PATIENT_ROUTES
 
 # Swagger UI's page template carries one inline <style>: allow inline styles there only
 # (scripts stay 'self'-only; its assets come from drf-spectacular-sidecar, not a CDN).
@@ -24,9 +24,8 @@ api_docs = login_required(
 router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
 router.register("staff", StaffViewSet, basename="staff")
-router.register("programs", ProgramViewSet, basename="program")
-router.register("patients", PatientViewSet, basename="patient")
-router.register("episodes", EpisodeViewSet, basename="episode")
+for prefix, viewset, basename in PATIENT_ROUTES:
+    router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("", report_views.home, name="home"),

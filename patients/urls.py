@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from patients import views
+from patients.views import records as views
 
 app_name = "patients"
 
@@ -12,5 +12,9 @@ urlpatterns = [
     path("<uuid:public_id>/", views.chart, name="chart"),
     path("<uuid:public_id>/edit/", views.patient_edit, name="edit"),
     path("<uuid:public_id>/alerts/<uuid:alert_id>/resolve/", views.resolve_alert, name="resolve_alert"),
+    path("", include("patients.urls_intake")),
+    path("", include("patients.urls_screening")),
+    path("", include("patients.urls_consents")),
+    # Last: any other word after a chart is one of its tabs.
     path("<uuid:public_id>/<slug:tab>/", views.chart, name="chart_tab"),
 ]

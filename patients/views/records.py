@@ -17,11 +17,11 @@ from iop.accounts.permissions import (
 from iop.audit.selectors import audit_history_of_patient
 from iop.core.forms import SERVICE_ERRORS, add_service_errors
 from iop.core.pagination import paginate
-from patients import services
 from patients.access import get_visible_patient
 from patients.filters import PatientFilter
-from patients.forms import BreakGlassForm, NewPatientForm, PatientDemographicsForm
+from patients.forms.records import BreakGlassForm, NewPatientForm, PatientDemographicsForm
 from patients.selectors import break_glass_log, chart_header, episodes_of, patient_list_for
+from patients.services import records as services
 
 CHART_TABS = [
     ("intake", "Intake", "clipboard2-pulse"),

@@ -7,11 +7,11 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from iop.accounts.models import Site, User
 from iop.accounts.permissions import may_register_patients
-from patients import services
 from patients.access import get_visible_patient
 from patients.filters import PatientFilter
 from patients.models import CareTeamRole, Episode, Patient, Phase, Program
 from patients.selectors import active_programs, patient_list_for, visible_episodes
+from patients.services import records as services
 
 VERSION_HELP = "The version you read; the write is refused with 409 if someone changed the record since."
 
@@ -250,3 +250,10 @@ class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
             expected_version=data["version"],
             care_team=data.get("care_team_assignments", {}),
         )
+
+
+ROUTES = [
+    ("programs", ProgramViewSet, "program"),
+    ("patients", PatientViewSet, "patient"),
+    ("episodes", EpisodeViewSet, "episode"),
+]

@@ -1,4 +1,4 @@
-"""Patients, programs and their phases, episodes of care, care teams, alerts.
+"""The patient record, programs and their phases, episodes of care, care teams, alerts.
 
 Every read of these tables on behalf of a user goes through `patients.access`.
 """
@@ -9,6 +9,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from phonenumber_field.modelfields import PhoneNumberField
 
 from iop.accounts.models import Site
 from iop.core.models import PublicRecord, VersionedRecord
@@ -63,12 +64,29 @@ def new_mrn() -> str:
     return f"M{secrets.randbelow(10**8):08d}"
 
 
+class SexAssignedAtBirth(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    INTERSEX = "intersex", "Intersex"
+    UNKNOWN = "unknown", "Unknown"
+    DECLINED = "declined", "Declined to answer"
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    SMS = "sms", "Text message"
+    EMAIL = "email", "Email"
+    MAIL = "mail", "Post"
+
+
 class Patient(VersionedRecord):
     legal_first_name = models.CharField(max_length=80)
     legal_last_name = models.CharField(max_length=80)
     preferred_name = models.CharField(max_length=80, blank=True)
     pronouns = models.CharField(max_length=30, blank=True)
     date_of_birth = models.DateField()
+    sex_assigned_at_birth = models.CharField(max_length=10, choices=SexAssignedAtBirth.choices, blank=True)
+    gender_identity = models.CharField(max_length=60, blank=True)
     mrn = models.CharField("MRN", max_length=20, unique=True, default=new_mrn)
     site = models.ForeignKey(
         Site, on_delete=models.PROTECT, related_name="patients", help_text="The site holding the record."
@@ -76,6 +94,26 @@ class Patient(VersionedRecord):
     current_episode = models.OneToOneField(
         "Episode", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Contact
+    phone = PhoneNumberField(blank=True, region="US")
+    email = models.EmailField(blank=True)
+    preferred_contact_channel = models.CharField(max_length=10, choices=ContactChannel.choices, blank=True)
+    address_line1 = models.CharField("Address", max_length=120, blank=True)
+    address_line2 = models.CharField("Address (line 2)", max_length=120, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    state = models.CharField(max_length=40, blank=True)
+    postal_code = models.CharField(max_length=12, blank=True)
+    emergency_contact_name = models.CharField(max_length=120, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    emergency_contact_phone = PhoneNumberField(blank=True, region="US")
+    # Coverage
+    payer = models.CharField(max_length=120, blank=True, help_text="Insurer or payer, e.g. Medicaid")
+    payer_member_id = models.CharField("Member id", max_length=60, blank=True)
+    # Special populations
+    is_pregnant = models.BooleanField("Pregnant", default=False)
+    is_adolescent = models.BooleanField("Adolescent", default=False)
+    is_justice_involved = models.BooleanField("Justice-involved", default=False)
+    is_veteran = models.BooleanField("Veteran", default=False)
 
     class Meta:
         ordering = ["legal_last_name", "legal_first_name", "id"]
@@ -126,6 +164,14 @@ class Episode(VersionedRecord):
     discharge_reason = models.CharField(max_length=2, choices=DischargeReason.choices, blank=True)
     current_phase = models.ForeignKey(Phase, null=True, on_delete=models.PROTECT, related_name="+")
     phase_started_on = models.DateField(null=True, blank=True)
+    referral = models.ForeignKey(
+        "Referral",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="episodes",
+        help_text="The referral this admission answered (time to admission is measured from it).",
+    )
 
     class Meta:
         ordering = ["-admitted_on", "-id"]
@@ -225,3 +271,76 @@ class BreakGlassGrant(PublicRecord):
 
     def __str__(self) -> str:
         return f"{self.user} -> {self.patient_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class AvailabilityKind(models.TextChoices):
+    WORK = "work", "Work"
+    SCHOOL = "school", "School"
+    FAMILY = "family", "Family"
+    OTHER = "other", "Other"
+
+
+class AvailabilityWindow(PublicRecord):
+    """A weekly time the patient is NOT available (work, school, family); the schedule builder
+    fits sessions around these."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="availability_windows")
+    kind = models.CharField(max_length=10, choices=AvailabilityKind.choices)
+    weekday = models.PositiveSmallIntegerField(help_text="ISO weekday, 1 = Monday")
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+    note = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["patient", "weekday", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=1, weekday__lte=7), name="availability_weekday_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="availability_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.weekday} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+
+
+class MedicationClass(models.TextChoices):
+    """Classes that explain an expected positive on a drug test."""
+
+    BUPRENORPHINE = "buprenorphine", "Buprenorphine"
+    METHADONE = "methadone", "Methadone"
+    NALTREXONE = "naltrexone", "Naltrexone"
+    OPIOID_ANALGESIC = "opioid_analgesic", "Opioid analgesic"
+    BENZODIAZEPINE = "benzodiazepine", "Benzodiazepine"
+    STIMULANT = "stimulant", "Stimulant (amphetamine, methylphenidate)"
+    BARBITURATE = "barbiturate", "Barbiturate"
+    GABAPENTINOID = "gabapentinoid", "Gabapentinoid"
+    OTHER = "other", "Other"
+
+
+class Medication(PublicRecord):
+    """A prescribed medication; marks matching drug-test results as expected."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
+    name = models.CharField(max_length=120)
+    medication_class = models.CharField(max_length=20, choices=MedicationClass.choices)
+    dose = models.CharField(max_length=80, blank=True)
+    prescriber = models.CharField(max_length=120, blank=True)
+    started_on = models.DateField(null=True, blank=True)
+    stopped_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["patient", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stopped_on__isnull=True)
+                | Q(started_on__isnull=True)
+                | Q(stopped_on__gte=models.F("started_on")),
+                name="medication_stops_after_it_starts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_medication_class_display()})"

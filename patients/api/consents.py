@@ -1,0 +1,3 @@
+"""REST API: consents."""
+
+ROUTES: list = []

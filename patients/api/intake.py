@@ -1,0 +1,3 @@
+"""REST API: intake."""
+
+ROUTES: list = []

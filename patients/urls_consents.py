@@ -1,0 +1,3 @@
+"""URLs of the consents pages (included by patients/urls.py, namespace "patients")."""
+
+urlpatterns: list = []

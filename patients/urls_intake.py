@@ -1,0 +1,3 @@
+"""URLs of the intake pages (included by patients/urls.py, namespace "patients")."""
+
+urlpatterns: list = []

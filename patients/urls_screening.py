@@ -1,0 +1,3 @@
+"""URLs of the screening pages (included by patients/urls.py, namespace "patients")."""
+
+urlpatterns: list = []
