@@ -24,3 +24,9 @@ PATIENT_WRITER_ROLES = frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICA
 def may_register_patients(user) -> bool:
     """Intake staff and admins register and edit patient demographics; peer support does not."""
     return user.is_authenticated and (user.is_superuser or user.role in PATIENT_WRITER_ROLES)
+
+
+def require_role(actor, roles, what: str) -> None:
+    """Refuse (PermissionError, shown on the form or as a 403) unless `actor` has one of `roles`."""
+    if not (actor.is_superuser or actor.role in roles):
+        raise PermissionError(f"Your role may not {what}.")

@@ -9,12 +9,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from iop.accounts.models import Role, Site
-from iop.accounts.permissions import PATIENT_WRITER_ROLES, may_break_glass
+from iop.accounts.permissions import PATIENT_WRITER_ROLES, may_break_glass, require_role
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.core.concurrency import save_if_unchanged
 from patients.access import active_break_glass_grant
 from patients.models import (
+    AlertSeverity,
     BreakGlassGrant,
     CareTeamMember,
     CareTeamRole,
@@ -25,6 +26,7 @@ from patients.models import (
     Program,
     new_mrn,
 )
+from patients.services.auditing import audit_patient_change
 
 PATIENT_EDITABLE_FIELDS = (
     "legal_first_name",
@@ -42,23 +44,6 @@ CARE_TEAM_STAFF_ROLES = {
     CareTeamRole.PEER_SUPPORT: {Role.PEER_SUPPORT},
 }
 MIN_BREAK_GLASS_REASON = 15
-
-
-def _audit(actor, action, obj, patient: Patient, *, changed_fields=(), reason: str = "") -> None:
-    record_event(
-        actor=actor,
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=obj.public_id,
-        patient_public_id=patient.public_id,
-        changed_fields=changed_fields,
-        reason=reason,
-    )
-
-
-def _require_role(actor, roles, what: str) -> None:
-    if not (actor.is_superuser or actor.role in roles):
-        raise PermissionError(f"Your role may not {what}.")
 
 
 def _require_site(actor, site: Site) -> None:
@@ -86,7 +71,7 @@ def register_patient(
     pronouns: str = "",
 ) -> Patient:
     """Create a patient record at a site (before any admission)."""
-    _require_role(actor, PATIENT_WRITER_ROLES, "register patients")
+    require_role(actor, PATIENT_WRITER_ROLES, "register patients")
     _require_site(actor, site)
     _validate_date_of_birth(date_of_birth)
     for _attempt in range(5):
@@ -106,7 +91,7 @@ def register_patient(
             continue
     else:
         raise RuntimeError("Could not allocate a unique MRN.")
-    _audit(actor, AuditAction.CREATE, patient, patient, changed_fields=PATIENT_EDITABLE_FIELDS)
+    audit_patient_change(actor, AuditAction.CREATE, patient, patient, changed_fields=PATIENT_EDITABLE_FIELDS)
     return patient
 
 
@@ -115,7 +100,7 @@ def update_patient(
     *, actor, patient: Patient, expected_version: int | None, changes: Mapping[str, object]
 ) -> Patient:
     """Change demographic fields; refuses (StaleEdit) if someone saved since `expected_version`."""
-    _require_role(actor, PATIENT_WRITER_ROLES, "edit patients")
+    require_role(actor, PATIENT_WRITER_ROLES, "edit patients")
     unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
@@ -127,7 +112,7 @@ def update_patient(
         setattr(patient, name, value.strip() if isinstance(value, str) else value)
     save_if_unchanged(patient, expected_version=expected_version, fields=changed)
     if changed:
-        _audit(actor, AuditAction.UPDATE, patient, patient, changed_fields=changed)
+        audit_patient_change(actor, AuditAction.UPDATE, patient, patient, changed_fields=changed)
     return patient
 
 
@@ -159,7 +144,7 @@ def admit_patient(
     care_team: Mapping[str, object],
 ) -> Episode:
     """Open an episode of care in Phase 1 of `program` with its care team."""
-    _require_role(actor, {Role.CLINICIAN, Role.ADMIN}, "admit patients")
+    require_role(actor, {Role.CLINICIAN, Role.ADMIN}, "admit patients")
     _require_site(actor, site)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if Episode.objects.filter(patient=patient, status=EpisodeStatus.ACTIVE).exists():
@@ -186,7 +171,7 @@ def admit_patient(
     patient.current_episode = episode
     patient.site = site
     save_if_unchanged(patient, expected_version=None, fields=["current_episode", "site"])
-    _audit(
+    audit_patient_change(
         actor,
         AuditAction.CREATE,
         episode,
@@ -201,7 +186,7 @@ def set_care_team(
     *, actor, episode: Episode, expected_version: int | None, care_team: Mapping[str, object]
 ) -> Episode:
     """Replace the current holders of the given care-team roles (others stay as they are)."""
-    _require_role(actor, {Role.CLINICIAN, Role.CASE_MANAGER, Role.ADMIN}, "change care teams")
+    require_role(actor, {Role.CLINICIAN, Role.CASE_MANAGER, Role.ADMIN}, "change care teams")
     if episode.status != EpisodeStatus.ACTIVE:
         raise ValidationError("The care team of a discharged episode cannot change.")
     current = {m.role: m for m in episode.care_team.filter(ended_on__isnull=True).select_related("user")}
@@ -222,7 +207,7 @@ def set_care_team(
         changed.append(f"care_team.{team_role}")
     save_if_unchanged(episode, expected_version=expected_version, fields=[])
     if changed:
-        _audit(actor, AuditAction.UPDATE, episode, episode.patient, changed_fields=changed)
+        audit_patient_change(actor, AuditAction.UPDATE, episode, episode.patient, changed_fields=changed)
     return episode
 
 
@@ -261,7 +246,7 @@ def break_the_glass(*, actor, mrn: str, reason: str) -> BreakGlassGrant:
         reason=reason,
         expires_at=timezone.now() + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
     )
-    _audit(actor, AuditAction.BREAK_GLASS, grant, patient, reason=reason)
+    audit_patient_change(actor, AuditAction.BREAK_GLASS, grant, patient, reason=reason)
     return grant
 
 
@@ -271,7 +256,7 @@ ALERT_RESOLVER_ROLES = {Role.CLINICIAN, Role.MEDICAL, Role.ADMIN}
 @transaction.atomic
 def resolve_alert(*, actor, alert: ClinicalAlert) -> ClinicalAlert:
     """Mark an alert handled. Compare-and-set: two people resolving at once is one resolution."""
-    _require_role(actor, ALERT_RESOLVER_ROLES, "resolve clinical alerts")
+    require_role(actor, ALERT_RESOLVER_ROLES, "resolve clinical alerts")
     now = timezone.now()
     updated = ClinicalAlert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
         resolved_at=now, resolved_by=actor, updated_at=now
@@ -279,5 +264,29 @@ def resolve_alert(*, actor, alert: ClinicalAlert) -> ClinicalAlert:
     if not updated:
         raise ValidationError("This alert was already resolved by someone else.")
     alert.refresh_from_db()
-    _audit(actor, AuditAction.UPDATE, alert, alert.patient, changed_fields=["resolved_at", "resolved_by"])
+    audit_patient_change(
+        actor, AuditAction.UPDATE, alert, alert.patient, changed_fields=["resolved_at", "resolved_by"]
+    )
+    return alert
+
+
+@transaction.atomic
+def raise_alert(
+    *, actor, patient: Patient, kind: str, message: str, severity: str = AlertSeverity.MEDIUM
+) -> ClinicalAlert:
+    """Raise an alert on the chart and on the care team's (and intake clinician's) home pages.
+
+    Idempotent per open alert: an identical unresolved alert is not raised twice.
+    """
+    existing = ClinicalAlert.objects.filter(
+        patient=patient, kind=kind, message=message, resolved_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    alert = ClinicalAlert.objects.create(
+        patient=patient, kind=kind, message=message, severity=severity, raised_by=actor
+    )
+    audit_patient_change(
+        actor, AuditAction.CREATE, alert, patient, changed_fields=["kind", "severity", "message"]
+    )
     return alert

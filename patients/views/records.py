@@ -21,6 +21,9 @@ from patients.access import get_visible_patient
 from patients.filters import PatientFilter
 from patients.forms.records import BreakGlassForm, NewPatientForm, PatientDemographicsForm
 from patients.selectors import break_glass_log, chart_header, episodes_of, patient_list_for
+from patients.selectors import consents as consent_selectors
+from patients.selectors import intake as intake_selectors
+from patients.selectors import screening as screening_selectors
 from patients.services import records as services
 
 CHART_TABS = [
@@ -104,23 +107,34 @@ def _visible_tabs(user):
     return [tab for tab in CHART_TABS if tab[0] != "audit" or may_see_audit_history(user)]
 
 
-@login_required
-def chart(request, public_id, tab="intake"):
-    patient = get_visible_patient(request.user, public_id)
-    tabs = _visible_tabs(request.user)
-    if tab not in {key for key, _label, _icon in tabs}:
-        raise Http404("No such tab.")
+def chart_context(request, patient, tab: str) -> dict:
+    """Everything the chart layout (header, tabs) needs; records the chart read in the audit trail.
+
+    Pages inside a chart (a tab, an instrument form, a consent form) start from this and extend
+    `patients/chart/base.html`.
+    """
     break_glass_grant = services.record_chart_view(actor=request.user, patient=patient, section=tab)
-    context = {
+    return {
         "patient": patient,
         "header": chart_header(patient),
-        "tabs": tabs,
+        "tabs": _visible_tabs(request.user),
         "tab": tab,
         "nav": "patients",
         "break_glass_grant": break_glass_grant,
     }
+
+
+@login_required
+def chart(request, public_id, tab="intake"):
+    patient = get_visible_patient(request.user, public_id)
+    if tab not in {key for key, _label, _icon in _visible_tabs(request.user)}:
+        raise Http404("No such tab.")
+    context = chart_context(request, patient, tab)
     if tab == "intake":
         context["episodes"] = episodes_of(patient)
+        context.update(intake_selectors.intake_card_context(patient))
+        context.update(screening_selectors.intake_card_context(patient))
+        context.update(consent_selectors.intake_card_context(patient))
     elif tab == "phases" and context["header"].episode:
         context["phases"] = context["header"].episode.program.phases.all()
     elif tab == "audit":

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import CharField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -17,6 +17,8 @@ from patients.models import (
     Patient,
     Phase,
     Program,
+    Referral,
+    ReferralStatus,
 )
 
 PRE_ADMISSION = "pre_admission"
@@ -57,10 +59,12 @@ def caseload_for(user) -> QuerySet[Patient]:
 
 
 def active_alerts_for(user, *, limit: int = 20) -> QuerySet[ClinicalAlert]:
-    """Unresolved alerts on the patients of the user's current care teams."""
-    my_patients = CareTeamMember.objects.filter(user=user, ended_on__isnull=True).values("episode__patient")
+    """Unresolved alerts on the patients of the user's current care teams and open intakes."""
+    on_my_team = CareTeamMember.objects.filter(user=user, ended_on__isnull=True).values("episode__patient")
+    my_intakes = Referral.objects.filter(intake_clinician=user, status=ReferralStatus.OPEN).values("patient")
     return (
-        ClinicalAlert.objects.filter(resolved_at__isnull=True, patient__in=my_patients)
+        ClinicalAlert.objects.filter(resolved_at__isnull=True)
+        .filter(Q(patient__in=on_my_team) | Q(patient__in=my_intakes))
         .select_related("patient")
         .order_by("-created_at")[:limit]
     )

@@ -1,0 +1,6 @@
+"""Read queries: consents."""
+
+
+def intake_card_context(patient) -> dict:
+    """What the chart's Intake tab shows for this area."""
+    return {}
