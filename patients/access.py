@@ -6,7 +6,8 @@ Rules (docs/decisions/0002-patient-access.md):
 - Everyone else sees the patients whose care team they are on (current membership, in any
   episode, so a discharged patient stays visible to the team that treated them).
 - Clinicians, case managers and medical staff also see the intake pool of their sites:
-  people referred but never admitted (no episode yet), so intake can screen and admit them.
+  people never admitted (no episode yet) and people with an open referral (a discharged
+  patient coming back), so intake can screen and admit them.
 - A clinician or medical user may open any chart at their sites for a limited time after
   giving a reason (break-the-glass); the grant is audited and listed for admins.
 - Superusers (technical accounts for the Django admin) see everything.
@@ -19,7 +20,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from iop.accounts.models import Role
-from patients.models import BreakGlassGrant, CareTeamMember, Episode, Patient
+from patients.models import (
+    BreakGlassGrant,
+    CareTeamMember,
+    CareTeamRole,
+    Episode,
+    Patient,
+    Referral,
+    ReferralStatus,
+)
 
 INTAKE_ROLES = frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL})
 
@@ -32,9 +41,14 @@ def visible_patients(user) -> QuerySet[Patient]:
     site_ids = list(user.sites.values_list("id", flat=True))
     if user.sees_whole_site:
         episode_at_my_site = Episode.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
-        return Patient.objects.filter(Q(site_id__in=site_ids) | Exists(episode_at_my_site))
+        referral_at_my_site = Referral.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
+        return Patient.objects.filter(
+            Q(site_id__in=site_ids) | Exists(episode_at_my_site) | Exists(referral_at_my_site)
+        )
+    # Care-team membership counts only at the user's current sites: taking someone off a site
+    # takes away that site's patients.
     on_care_team = CareTeamMember.objects.filter(
-        user=user, ended_on__isnull=True, episode__patient=OuterRef("pk")
+        user=user, ended_on__isnull=True, episode__patient=OuterRef("pk"), episode__site_id__in=site_ids
     )
     break_glass = BreakGlassGrant.objects.filter(
         user=user, patient=OuterRef("pk"), expires_at__gt=timezone.now()
@@ -42,7 +56,10 @@ def visible_patients(user) -> QuerySet[Patient]:
     reach = Exists(on_care_team) | Exists(break_glass)
     if user.role in INTAKE_ROLES:
         never_admitted = ~Exists(Episode.objects.filter(patient=OuterRef("pk")))
-        reach |= Q(site_id__in=site_ids) & never_admitted
+        open_referral_here = Exists(
+            Referral.objects.filter(patient=OuterRef("pk"), status=ReferralStatus.OPEN, site_id__in=site_ids)
+        )
+        reach |= (Q(site_id__in=site_ids) & never_admitted) | open_referral_here
     return Patient.objects.filter(reach)
 
 
@@ -62,10 +79,29 @@ def active_break_glass_grant(user, patient: Patient) -> BreakGlassGrant | None:
     """The grant through which `user` sees `patient`, when that is their only way in."""
     if user.is_superuser or user.sees_whole_site:
         return None
-    if CareTeamMember.objects.filter(user=user, ended_on__isnull=True, episode__patient=patient).exists():
+    if CareTeamMember.objects.filter(
+        user=user, ended_on__isnull=True, episode__patient=patient, episode__site__in=user.sites.all()
+    ).exists():
         return None
     return (
         BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
         .order_by("-expires_at")
         .first()
     )
+
+
+def may_manage_care_team(user, episode: Episode) -> bool:
+    """Who may change an episode's care team: the site's admins and clinical supervisors, and
+    the episode's current primary clinician and case manager. Never through break-the-glass."""
+    if user.is_superuser:
+        return True
+    if not user.sites.filter(pk=episode.site_id).exists():
+        return False
+    if user.sees_whole_site:
+        return True
+    return CareTeamMember.objects.filter(
+        episode=episode,
+        user=user,
+        ended_on__isnull=True,
+        role__in=[CareTeamRole.PRIMARY_CLINICIAN, CareTeamRole.CASE_MANAGER],
+    ).exists()

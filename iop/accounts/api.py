@@ -19,7 +19,7 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
     """The sites the caller works at."""
 
     queryset = Site.objects.none()  # for the schema; get_queryset scopes per user
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
     serializer_class = SiteSerializer
     lookup_field = "public_id"
     filter_backends = []
@@ -52,7 +52,7 @@ class StaffViewSet(viewsets.ReadOnlyModelViewSet):
     """Staff who work at one of the caller's sites."""
 
     queryset = User.objects.none()  # for the schema; get_queryset scopes per user
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
     serializer_class = StaffSerializer
     lookup_field = "public_id"
     filter_backends = []

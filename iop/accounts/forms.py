@@ -28,8 +28,10 @@ class SiteForm(forms.Form):
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
     version = VersionField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if creating:
+            del self.fields["version"]
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -61,7 +63,12 @@ class StaffForm(forms.Form):
         help_text="Sees every patient at their sites and co-signs plans. Clinicians only.",
     )
     credentials = forms.CharField(max_length=60, required=False, help_text="e.g. LADC, RN, MD")
-    sites = forms.ModelMultipleChoiceField(queryset=Site.objects.none(), widget=forms.CheckboxSelectMultiple)
+    sites = forms.ModelMultipleChoiceField(
+        queryset=Site.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="The sites you administer that this person works at. Their other sites are kept.",
+    )
     is_active = forms.BooleanField(required=False, initial=True, label="Active (may sign in)")
 
     def __init__(self, *args, sites=None, **kwargs):

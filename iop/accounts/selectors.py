@@ -1,6 +1,7 @@
 """Read queries over sites and staff, scoped to what an admin administers."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from iop.accounts.models import Site, User
 
@@ -8,10 +9,14 @@ from iop.accounts.models import Site, User
 def sites_administered_by(user) -> QuerySet[Site]:
     sites = Site.objects.all()
     if not user.is_superuser:
-        # Not `user.sites.all()`: its join on the membership table would make the staff
-        # count below count only `user`.
         sites = sites.filter(pk__in=user.sites.values("pk"))
-    return sites.annotate(staff_count=Count("staff", filter=Q(staff__is_active=True), distinct=True))
+    active_staff = (
+        User.sites.through.objects.filter(site=OuterRef("pk"), user__is_active=True)
+        .values("site")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return sites.annotate(staff_count=Coalesce(Subquery(active_staff), 0))
 
 
 def staff_visible_to(user) -> QuerySet[User]:
@@ -19,7 +24,7 @@ def staff_visible_to(user) -> QuerySet[User]:
     users = User.objects.all()
     if not user.is_superuser:
         users = users.filter(sites__in=user.sites.all()).distinct()
-    return users.prefetch_related(Prefetch("sites", queryset=Site.objects.only("id", "name")))
+    return users.prefetch_related(Prefetch("sites", queryset=Site.objects.only("id", "public_id", "name")))
 
 
 def colleagues_at(site: Site, *, roles=None) -> QuerySet[User]:

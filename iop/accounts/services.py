@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from iop.accounts.models import Role, Site, User
 from iop.accounts.permissions import may_manage_clinic
@@ -54,7 +54,11 @@ def create_site(*, actor, **fields) -> Site:
     _require_admin(actor)
     site = Site(**{name: value for name, value in fields.items() if name in SITE_FIELDS})
     site.full_clean()
-    site.save()
+    try:
+        with transaction.atomic():
+            site.save()
+    except IntegrityError as error:  # created by someone else since full_clean
+        raise ValidationError({"name": "A site with that name already exists."}) from error
     actor.sites.add(site)
     _audit(actor, AuditAction.CREATE, site, sorted(fields))
     return site
@@ -94,10 +98,22 @@ def create_staff(*, actor, username: str, password: str, sites: Iterable[Site], 
     user = User(username=username, **{name: fields[name] for name in STAFF_FIELDS if name in fields})
     validate_password(password, user)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:  # created by someone else since the check above
+        raise ValidationError({"username": "That username is taken."}) from error
     user.sites.set(sites)
     _audit(actor, AuditAction.CREATE, user, ["username", "sites", *sorted(fields)])
     return user
+
+
+def administers_all_sites_of(actor, user: User) -> bool:
+    """Role, supervisor flag and active status are global: only an admin of every site the user
+    works at (or a superuser) may change them."""
+    if actor.is_superuser:
+        return True
+    return not user.sites.exclude(pk__in=actor.sites.values("pk")).exists()
 
 
 @transaction.atomic
@@ -106,11 +122,19 @@ def update_staff(*, actor, user: User, changes: dict, sites: Iterable[Site] | No
     actor's administration are kept as they are."""
     _require_admin(actor)
     user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_superuser and not actor.is_superuser:
+        raise PermissionError("Only a superuser may change a superuser's account.")
+    changed = [name for name in STAFF_FIELDS if name in changes and getattr(user, name) != changes[name]]
+    global_changes = set(changed) & {"role", "is_clinical_supervisor", "is_active"}
+    if global_changes and not administers_all_sites_of(actor, user):
+        raise ValidationError(
+            "This person also works at sites you do not administer: only their admins together can "
+            "change their role, supervisor flag or active status. You may change their sites you run."
+        )
     merged = {name: changes.get(name, getattr(user, name)) for name in STAFF_FIELDS}
     _check_staff_fields(merged)
     if user == actor and (merged["role"] != Role.ADMIN or not merged["is_active"]):
         raise ValidationError("You cannot remove your own admin role or deactivate yourself.")
-    changed = [name for name in STAFF_FIELDS if name in changes and getattr(user, name) != changes[name]]
     for name in changed:
         setattr(user, name, changes[name])
     user.save()

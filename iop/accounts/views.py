@@ -25,7 +25,7 @@ def site_list(request):
 
 @admin_only
 def site_create(request):
-    form = SiteForm(request.POST or None)
+    form = SiteForm(request.POST or None, creating=True)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
@@ -72,7 +72,7 @@ def site_edit(request, public_id):
 @admin_only
 def staff_list(request):
     staff = staff_visible_to(request.user)
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     role = request.GET.get("role", "")
     if query:
         staff = staff.filter(

@@ -7,12 +7,13 @@ from iop.core.concurrency import StaleEdit
 
 
 class VersionField(forms.IntegerField):
-    """The version an edit started from (hidden); see `iop.core.concurrency`."""
+    """The version an edit started from (hidden); see `iop.core.concurrency`. Required: an
+    edit that does not say what it started from could silently overwrite someone else's."""
 
     widget = forms.HiddenInput
+    default_error_messages = {"required": "This form is out of date: reload the page and edit again."}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
         kwargs.setdefault("min_value", 1)
         super().__init__(**kwargs)
 

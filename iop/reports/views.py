@@ -1,7 +1,6 @@
 """Each role's home page and the health check."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -9,8 +8,7 @@ from django.views.decorators.cache import never_cache
 from iop.accounts.models import Role
 from iop.accounts.selectors import sites_administered_by
 from iop.audit.selectors import latest_chain_verification
-from patients.models import EpisodeStatus
-from patients.selectors import active_alerts_for, break_glass_log, caseload_for
+from patients.selectors import active_alerts_for, active_episode_count, break_glass_log, caseload_for
 
 HOME_TEMPLATES = {
     Role.CLINICIAN: "reports/home_clinician.html",
@@ -28,15 +26,7 @@ def home(request):
     role = Role.ADMIN if user.is_superuser else user.role
     context = {"nav": "home", "role_label": Role(role).label}
     if role == Role.ADMIN:
-        sites = (
-            sites_administered_by(user)
-            .annotate(
-                active_patients=Count(
-                    "episodes", filter=Q(episodes__status=EpisodeStatus.ACTIVE), distinct=True
-                )
-            )
-            .order_by("name")
-        )
+        sites = sites_administered_by(user).annotate(active_patients=active_episode_count()).order_by("name")
         site_ids = [site.id for site in sites]
         context.update(
             sites=sites,

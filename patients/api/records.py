@@ -4,14 +4,17 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.response import Response
 
-from iop.accounts.models import Site, User
+from iop.accounts.models import Site
 from iop.accounts.permissions import may_register_patients
+from iop.accounts.selectors import staff_visible_to
 from patients.access import get_visible_patient
 from patients.filters import PatientFilter
 from patients.models import CareTeamRole, Episode, Patient, Phase, Program
 from patients.selectors import active_programs, patient_list_for, visible_episodes
 from patients.services import records as services
+from patients.services.records import PATIENT_EDITABLE_FIELDS
 
 VERSION_HELP = "The version you read; the write is refused with 409 if someone changed the record since."
 
@@ -47,7 +50,7 @@ class ProgramSerializer(serializers.ModelSerializer):
 
 class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Program.objects.none()  # for the schema; get_queryset scopes per user
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
     serializer_class = ProgramSerializer
     lookup_field = "public_id"
     filter_backends = []
@@ -69,11 +72,7 @@ class PatientSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "mrn",
-            "legal_first_name",
-            "legal_last_name",
-            "preferred_name",
-            "pronouns",
-            "date_of_birth",
+            *PATIENT_EDITABLE_FIELDS,
             "site",
             "current_episode",
             "version",
@@ -87,7 +86,7 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     """Patients the caller may see. Reading one is a chart read and is audited."""
 
     queryset = Patient.objects.none()  # for the schema; get_queryset scopes per user
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
     serializer_class = PatientSerializer
     lookup_field = "public_id"
     filterset_class = PatientFilter
@@ -102,9 +101,9 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         return patient
 
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        services.record_chart_view(actor=request.user, patient=self.get_object(), section="api")
-        return response
+        patient = self.get_object()
+        services.record_chart_view(actor=request.user, patient=patient, section="api.patient")
+        return Response(self.get_serializer(patient).data)
 
     def _require_writer(self):
         if not may_register_patients(self.request.user):
@@ -160,7 +159,7 @@ class CareTeamAssignmentField(serializers.DictField):
             if public_id is None:
                 resolved[role] = None
                 continue
-            user = User.objects.filter(public_id=public_id).first()
+            user = staff_visible_to(self.context["request"].user).filter(public_id=public_id).first()
             if user is None:
                 errors[role] = "No such staff member."
             resolved[role] = user
@@ -208,7 +207,7 @@ class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     """Episodes of care. POST admits a patient; PATCH changes the care team."""
 
     queryset = Episode.objects.none()  # for the schema; get_queryset scopes per user
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
     serializer_class = EpisodeSerializer
     lookup_field = "public_id"
     filter_backends = []
@@ -216,6 +215,11 @@ class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
 
     def get_queryset(self):
         return visible_episodes(self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        episode = self.get_object()
+        services.record_chart_view(actor=request.user, patient=episode.patient, section="api.episode")
+        return Response(self.get_serializer(episode).data)
 
     @extend_schema(
         description="Admit a patient: opens an episode in Phase 1 with its care team "

@@ -1,8 +1,18 @@
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 
 from iop.accounts.models import Site
 from iop.core.forms import VersionField
+from patients.models import Patient
+from patients.services.records import (
+    PATIENT_CONTACT_FIELDS,
+    PATIENT_COVERAGE_FIELDS,
+    PATIENT_EDITABLE_FIELDS,
+    PATIENT_EMERGENCY_CONTACT_FIELDS,
+    PATIENT_IDENTITY_FIELDS,
+    PATIENT_SPECIAL_POPULATION_FIELDS,
+)
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -14,16 +24,61 @@ class _CrispyForm(forms.Form):
         self.helper.form_tag = False
 
 
-class PatientDemographicsForm(_CrispyForm):
-    legal_first_name = forms.CharField(max_length=80)
-    legal_last_name = forms.CharField(max_length=80)
-    preferred_name = forms.CharField(max_length=80, required=False)
-    pronouns = forms.CharField(max_length=30, required=False, help_text="e.g. she/her, he/him, they/them")
-    date_of_birth = forms.DateField(widget=DATE_INPUT)
+def _row(*names: str) -> Div:
+    return Div(*[Div(name, css_class="col-md") for name in names], css_class="row")
+
+
+class PatientRecordForm(forms.ModelForm):
+    """The patient record. Validates only: the service writes (never `form.save()`)."""
+
     version = VersionField()
 
+    class Meta:
+        model = Patient
+        fields = PATIENT_EDITABLE_FIELDS
+        widgets = {"date_of_birth": DATE_INPUT}
+        help_texts = {
+            "phone": "US numbers as (555) 555-0100; others with +country code.",
+            "gender_identity": "In the patient's words.",
+        }
 
-class NewPatientForm(PatientDemographicsForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(*self.sections())
+
+    def sections(self) -> list:
+        return [
+            Fieldset(
+                "Identity",
+                _row("legal_first_name", "legal_last_name"),
+                _row("preferred_name", "pronouns", "date_of_birth"),
+                _row("sex_assigned_at_birth", "gender_identity"),
+            ),
+            Fieldset(
+                "Contact",
+                _row("phone", "email", "preferred_contact_channel"),
+                _row("address_line1", "address_line2"),
+                _row("city", "state", "postal_code"),
+            ),
+            Fieldset("Emergency contact", _row(*PATIENT_EMERGENCY_CONTACT_FIELDS)),
+            Fieldset("Coverage", _row(*PATIENT_COVERAGE_FIELDS)),
+            Fieldset("Special populations", _row(*PATIENT_SPECIAL_POPULATION_FIELDS)),
+            "version",
+        ]
+
+    @staticmethod
+    def initial_for(patient: Patient) -> dict:
+        initial = {name: getattr(patient, name) for name in PATIENT_EDITABLE_FIELDS}
+        initial["version"] = patient.version
+        return initial
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in PATIENT_EDITABLE_FIELDS}
+
+
+class NewPatientForm(PatientRecordForm):
     site = forms.ModelChoiceField(queryset=Site.objects.none(), to_field_name="public_id")
 
     def __init__(self, *args, sites=None, **kwargs):
@@ -32,6 +87,9 @@ class NewPatientForm(PatientDemographicsForm):
         del self.fields["version"]
         if sites is not None and len(sites) == 1:
             self.fields["site"].initial = sites.first().public_id
+
+    def sections(self) -> list:
+        return ["site", *super().sections()[:-1]]
 
 
 class BreakGlassForm(_CrispyForm):
@@ -44,5 +102,10 @@ class BreakGlassForm(_CrispyForm):
     )
 
 
-class ResolveAlertForm(forms.Form):
-    alert = forms.UUIDField()
+__all__ = [
+    "PATIENT_CONTACT_FIELDS",
+    "PATIENT_IDENTITY_FIELDS",
+    "BreakGlassForm",
+    "NewPatientForm",
+    "PatientRecordForm",
+]

@@ -262,6 +262,12 @@ class BreakGlassGrant(PublicRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_grants"
     )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="break_glass_grants")
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where the patient's record was held then.",
+    )
     reason = models.TextField()
     expires_at = models.DateTimeField()
 

@@ -1,6 +1,157 @@
-"""Read queries: intake."""
+"""Read queries: referrals, the intake queue, duplicates, and what stands before admission."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from iop.accounts.models import Role, Site
+from patients.models import (
+    AsamAssessment,
+    ClinicalAlert,
+    Consent,
+    ConsentKind,
+    EligibilityReview,
+    InstrumentResponse,
+    Patient,
+    Referral,
+    ReferralStatus,
+)
+
+# Levels of care that mean "IOP fits" (ASAM 2.1 in either edition).
+IOP_LEVELS = frozenset({"2.1"})
 
 
-def intake_card_context(patient) -> dict:
-    """What the chart's Intake tab shows for this area."""
-    return {}
+def referral_sites_of(user) -> QuerySet[Site]:
+    return Site.objects.all() if user.is_superuser else user.sites.all()
+
+
+def visible_referrals(user) -> QuerySet[Referral]:
+    """Referrals whose patient the user may see (through `patients.access`)."""
+    from patients.access import visible_patients
+
+    return Referral.objects.filter(patient__in=visible_patients(user)).select_related(
+        "patient", "site", "intake_clinician"
+    )
+
+
+def intake_queue(user) -> QuerySet[Referral]:
+    """Open referrals at the user's sites, oldest first, with what each still needs."""
+    active_treatment_consent = Consent.objects.filter(
+        patient=OuterRef("patient"), kind=ConsentKind.TREATMENT, revoked_at__isnull=True
+    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
+    return (
+        Referral.objects.filter(status=ReferralStatus.OPEN, site__in=referral_sites_of(user))
+        .select_related("patient", "site", "intake_clinician")
+        .annotate(
+            instruments_done=Count("patient__instrument_responses", distinct=True),
+            has_asam=Exists(AsamAssessment.objects.filter(patient=OuterRef("patient"))),
+            has_eligibility=Exists(EligibilityReview.objects.filter(referral=OuterRef("pk"))),
+            has_treatment_consent=Exists(active_treatment_consent),
+        )
+        .order_by("referred_at", "id")
+    )
+
+
+def open_referral_of(patient: Patient) -> Referral | None:
+    return (
+        Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN)
+        .select_related("site", "intake_clinician")
+        .first()
+    )
+
+
+def possible_duplicates(
+    user, *, legal_first_name: str, legal_last_name: str, date_of_birth
+) -> QuerySet[Patient]:
+    """Patients at the user's sites with the same legal name and date of birth.
+
+    Deliberately wider than the user's care teams: a duplicate record is a safety risk. Only
+    name, date of birth, MRN and site are shown, and showing them is audited by the caller.
+    """
+    return Patient.objects.filter(
+        site__in=referral_sites_of(user),
+        legal_first_name__iexact=legal_first_name.strip(),
+        legal_last_name__iexact=legal_last_name.strip(),
+        date_of_birth=date_of_birth,
+    ).select_related("site", "current_episode")
+
+
+def intake_clinicians_at(site: Site):
+    from iop.accounts.selectors import colleagues_at
+
+    return colleagues_at(site, roles=[Role.CLINICIAN, Role.MEDICAL])
+
+
+@dataclass
+class AdmissionReadiness:
+    """What the admitting clinician must see before admitting: blockers stop admission;
+    concerns need an explicit acknowledgement with a reason."""
+
+    blockers: list[str] = field(default_factory=list)
+    concerns: list[str] = field(default_factory=list)
+
+
+def admission_readiness(patient: Patient, referral: Referral | None) -> AdmissionReadiness:
+    from patients.selectors.consents import has_active_treatment_consent
+
+    readiness = AdmissionReadiness()
+    if not has_active_treatment_consent(patient):
+        readiness.blockers.append(
+            "No signed consent to treatment: the patient must sign one before admission."
+        )
+    assessment = AsamAssessment.objects.filter(patient=patient).order_by("-assessed_at").first()
+    if assessment is None:
+        readiness.concerns.append("No ASAM assessment recorded.")
+    elif assessment.chosen_level not in IOP_LEVELS:
+        readiness.concerns.append(
+            f"The ASAM assessment chose level {assessment.chosen_level}, not IOP (2.1)."
+        )
+    eligibility = referral.eligibility_reviews.first() if referral else None
+    if referral is not None and eligibility is None:
+        readiness.concerns.append("The eligibility checklist has not been completed.")
+    elif eligibility is not None and eligibility.unmet_criteria:
+        readiness.concerns.append("Eligibility not met: " + ", ".join(eligibility.unmet_criteria) + ".")
+    for alert in ClinicalAlert.objects.filter(patient=patient, resolved_at__isnull=True):
+        readiness.concerns.append(f"Open alert: {alert.message}")
+    withdrawal = latest_withdrawal_flags(patient)
+    readiness.concerns.extend(withdrawal)
+    return readiness
+
+
+WITHDRAWAL_FLAGS = {
+    "withdrawal_management_before_iop": "withdrawal management before IOP",
+    "medical_review_before_iop": "medical review before IOP",
+}
+
+
+def latest_withdrawal_flags(patient: Patient) -> list[str]:
+    """The latest CIWA-Ar and COWS results that recommend withdrawal management or review."""
+    messages = []
+    for code in ("ciwa-ar", "cows"):
+        latest = (
+            InstrumentResponse.objects.filter(patient=patient, instrument_code=code)
+            .order_by("-administered_at")
+            .first()
+        )
+        if latest is None:
+            continue
+        for flag, wording in WITHDRAWAL_FLAGS.items():
+            if flag in (latest.flags or []):
+                messages.append(
+                    f"Latest {code.upper()} ({latest.total}, {latest.band}) recommends {wording}."
+                )
+    return messages
+
+
+def intake_card_context(patient: Patient) -> dict:
+    """The Intake tab's intake checklist for the patient's open referral, if any."""
+    referral = open_referral_of(patient)
+    if referral is None:
+        return {"open_referral": None, "past_referrals": Referral.objects.filter(patient=patient)[:10]}
+    return {
+        "open_referral": referral,
+        "eligibility": referral.eligibility_reviews.select_related("reviewed_by").first(),
+        "readiness": admission_readiness(patient, referral),
+        "past_referrals": Referral.objects.filter(patient=patient).exclude(pk=referral.pk)[:10],
+    }

@@ -99,10 +99,12 @@ def episodes_of(patient: Patient) -> QuerySet[Episode]:
 
 
 def visible_episodes(user) -> QuerySet[Episode]:
-    return (
-        Episode.objects.filter(patient__in=visible_patients(user))
-        .select_related("patient", "program", "site", "current_phase")
-        .prefetch_related(Prefetch("care_team", queryset=CareTeamMember.objects.select_related("user")))
+    """Episodes of the patients `user` may see; admins and supervisors only at their own sites."""
+    episodes = Episode.objects.filter(patient__in=visible_patients(user))
+    if user.sees_whole_site and not user.is_superuser:
+        episodes = episodes.filter(site__in=user.sites.all())
+    return episodes.select_related("patient", "program", "site", "current_phase").prefetch_related(
+        Prefetch("care_team", queryset=CareTeamMember.objects.select_related("user"))
     )
 
 
@@ -116,5 +118,20 @@ def phases_for_filter() -> QuerySet[Phase]:
 
 def break_glass_log(site_ids: list[int] | None) -> QuerySet[BreakGlassGrant]:
     """Break-the-glass grants on patients held at the given sites (None: all), newest first."""
-    grants = BreakGlassGrant.objects.select_related("user", "patient", "patient__site")
-    return grants if site_ids is None else grants.filter(patient__site_id__in=site_ids)
+    grants = BreakGlassGrant.objects.select_related("user", "patient", "site")
+    return grants if site_ids is None else grants.filter(site_id__in=site_ids)
+
+
+def active_episode_count():
+    """An annotation for a Site queryset: how many active episodes it has (a subquery, so it
+    composes with other counts without multiplying joins)."""
+    from django.db.models import Count
+    from django.db.models.functions import Coalesce
+
+    active = (
+        Episode.objects.filter(site=OuterRef("pk"), status=EpisodeStatus.ACTIVE)
+        .values("site")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(active), 0)

@@ -12,8 +12,8 @@ from iop.accounts.models import Role, Site
 from iop.accounts.permissions import PATIENT_WRITER_ROLES, may_break_glass, require_role
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
-from iop.core.concurrency import save_if_unchanged
-from patients.access import active_break_glass_grant
+from iop.core.concurrency import StaleEdit, save_if_unchanged
+from patients.access import active_break_glass_grant, may_manage_care_team
 from patients.models import (
     AlertSeverity,
     BreakGlassGrant,
@@ -28,12 +28,38 @@ from patients.models import (
 )
 from patients.services.auditing import audit_patient_change
 
-PATIENT_EDITABLE_FIELDS = (
+PATIENT_IDENTITY_FIELDS = (
     "legal_first_name",
     "legal_last_name",
     "preferred_name",
     "pronouns",
     "date_of_birth",
+    "sex_assigned_at_birth",
+    "gender_identity",
+)
+PATIENT_CONTACT_FIELDS = (
+    "phone",
+    "email",
+    "preferred_contact_channel",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+)
+PATIENT_EMERGENCY_CONTACT_FIELDS = (
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+)
+PATIENT_COVERAGE_FIELDS = ("payer", "payer_member_id")
+PATIENT_SPECIAL_POPULATION_FIELDS = ("is_pregnant", "is_adolescent", "is_justice_involved", "is_veteran")
+PATIENT_EDITABLE_FIELDS = (
+    *PATIENT_IDENTITY_FIELDS,
+    *PATIENT_CONTACT_FIELDS,
+    *PATIENT_EMERGENCY_CONTACT_FIELDS,
+    *PATIENT_COVERAGE_FIELDS,
+    *PATIENT_SPECIAL_POPULATION_FIELDS,
 )
 # Which staff roles may fill which care-team role.
 CARE_TEAM_STAFF_ROLES = {
@@ -60,38 +86,31 @@ def _validate_date_of_birth(date_of_birth: date) -> None:
 
 
 @transaction.atomic
-def register_patient(
-    *,
-    actor,
-    site: Site,
-    legal_first_name: str,
-    legal_last_name: str,
-    date_of_birth: date,
-    preferred_name: str = "",
-    pronouns: str = "",
-) -> Patient:
-    """Create a patient record at a site (before any admission)."""
+def register_patient(*, actor, site: Site, **fields) -> Patient:
+    """Create a patient record at a site (before any admission). `fields`: PATIENT_EDITABLE_FIELDS;
+    legal names and date of birth are required."""
     require_role(actor, PATIENT_WRITER_ROLES, "register patients")
     _require_site(actor, site)
-    _validate_date_of_birth(date_of_birth)
+    unknown = set(fields) - set(PATIENT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    missing = [
+        name for name in ("legal_first_name", "legal_last_name", "date_of_birth") if not fields.get(name)
+    ]
+    if missing:
+        raise ValidationError({name: "This field is required." for name in missing})
+    _validate_date_of_birth(fields["date_of_birth"])
+    values = {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                patient = Patient.objects.create(
-                    site=site,
-                    legal_first_name=legal_first_name.strip(),
-                    legal_last_name=legal_last_name.strip(),
-                    preferred_name=preferred_name.strip(),
-                    pronouns=pronouns.strip(),
-                    date_of_birth=date_of_birth,
-                    mrn=new_mrn(),
-                )
+                patient = Patient.objects.create(site=site, mrn=new_mrn(), **values)
             break
         except IntegrityError:  # an MRN collision: draw another
             continue
     else:
         raise RuntimeError("Could not allocate a unique MRN.")
-    audit_patient_change(actor, AuditAction.CREATE, patient, patient, changed_fields=PATIENT_EDITABLE_FIELDS)
+    audit_patient_change(actor, AuditAction.CREATE, patient, patient, changed_fields=sorted(values))
     return patient
 
 
@@ -125,10 +144,10 @@ def _validate_care_team(site: Site, care_team: Mapping[str, object]) -> None:
             continue
         if team_role not in CareTeamRole.values:
             errors[team_role] = "Unknown care-team role."
-        elif user.role not in CARE_TEAM_STAFF_ROLES[team_role] or not user.is_active:
-            errors[team_role] = f"{user} is not an active {CareTeamRole(team_role).label.lower()}."
         elif not user.sites.filter(pk=site.pk).exists():
-            errors[team_role] = f"{user} does not work at {site}."
+            errors[team_role] = f"That staff member does not work at {site}."
+        elif user.role not in CARE_TEAM_STAFF_ROLES[team_role] or not user.is_active:
+            errors[team_role] = f"That staff member is not an active {CareTeamRole(team_role).label.lower()}."
     if errors:
         raise ValidationError(errors)
 
@@ -186,7 +205,14 @@ def set_care_team(
     *, actor, episode: Episode, expected_version: int | None, care_team: Mapping[str, object]
 ) -> Episode:
     """Replace the current holders of the given care-team roles (others stay as they are)."""
-    require_role(actor, {Role.CLINICIAN, Role.CASE_MANAGER, Role.ADMIN}, "change care teams")
+    episode = Episode.objects.select_for_update().select_related("site", "patient").get(pk=episode.pk)
+    if expected_version is not None and episode.version != expected_version:
+        raise StaleEdit()
+    if not may_manage_care_team(actor, episode):
+        raise PermissionError(
+            "Only the site's admins and supervisors, and the episode's primary clinician or case "
+            "manager, may change its care team."
+        )
     if episode.status != EpisodeStatus.ACTIVE:
         raise ValidationError("The care team of a discharged episode cannot change.")
     current = {m.role: m for m in episode.care_team.filter(ended_on__isnull=True).select_related("user")}
@@ -205,7 +231,7 @@ def set_care_team(
         if user is not None:
             CareTeamMember.objects.create(episode=episode, user=user, role=team_role, assigned_on=today)
         changed.append(f"care_team.{team_role}")
-    save_if_unchanged(episode, expected_version=expected_version, fields=[])
+    save_if_unchanged(episode, expected_version=episode.version, fields=[])
     if changed:
         audit_patient_change(actor, AuditAction.UPDATE, episode, episode.patient, changed_fields=changed)
     return episode
@@ -213,7 +239,7 @@ def set_care_team(
 
 @transaction.atomic
 def record_chart_view(*, actor, patient: Patient, section: str) -> BreakGlassGrant | None:
-    """Every read of a chart is audited; a break-the-glass read carries its grant's reason.
+    """Every read of a chart is audited; a break-the-glass read names the grant it went through.
 
     Returns the break-the-glass grant the read went through, if any (the chart shows it).
     """
@@ -224,7 +250,7 @@ def record_chart_view(*, actor, patient: Patient, section: str) -> BreakGlassGra
         object_type=f"patients.chart.{section}",
         object_id=patient.public_id,
         patient_public_id=patient.public_id,
-        reason=f"break-the-glass: {grant.reason}" if grant else "",
+        reason=f"break-the-glass grant {grant.public_id}" if grant else "",
     )
     return grant
 
@@ -243,6 +269,7 @@ def break_the_glass(*, actor, mrn: str, reason: str) -> BreakGlassGrant:
     grant = BreakGlassGrant.objects.create(
         user=actor,
         patient=patient,
+        site=patient.site,
         reason=reason,
         expires_at=timezone.now() + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
     )

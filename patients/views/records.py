@@ -5,7 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from iop.accounts.decorators import role_required
 from iop.accounts.permissions import (
@@ -19,7 +21,7 @@ from iop.core.forms import SERVICE_ERRORS, add_service_errors
 from iop.core.pagination import paginate
 from patients.access import get_visible_patient
 from patients.filters import PatientFilter
-from patients.forms.records import BreakGlassForm, NewPatientForm, PatientDemographicsForm
+from patients.forms.records import BreakGlassForm, NewPatientForm, PatientRecordForm
 from patients.selectors import break_glass_log, chart_header, episodes_of, patient_list_for
 from patients.selectors import consents as consent_selectors
 from patients.selectors import intake as intake_selectors
@@ -36,6 +38,7 @@ CHART_TABS = [
 ]
 
 
+@vary_on_headers("HX-Request")
 @login_required
 def patient_list(request):
     patient_filter = PatientFilter(
@@ -53,9 +56,10 @@ def patient_create(request):
     sites = request.user.sites.filter(is_active=True)
     form = NewPatientForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
         try:
-            patient = services.register_patient(actor=request.user, **data)
+            patient = services.register_patient(
+                actor=request.user, site=form.cleaned_data["site"], **form.changes()
+            )
         except SERVICE_ERRORS as error:
             add_service_errors(form, error)
         else:
@@ -76,20 +80,21 @@ def patient_create(request):
 @role_required(may_register_patients)
 def patient_edit(request, public_id):
     patient = get_visible_patient(request.user, public_id)
-    initial = {name: getattr(patient, name) for name in services.PATIENT_EDITABLE_FIELDS}
-    initial["version"] = patient.version
-    form = PatientDemographicsForm(request.POST or None, initial=initial)
+    if request.method == "GET":  # the form shows the record: a chart read
+        services.record_chart_view(actor=request.user, patient=patient, section="edit")
+    form = PatientRecordForm(request.POST or None, initial=PatientRecordForm.initial_for(patient))
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version = data.pop("version")
         try:
             services.update_patient(
-                actor=request.user, patient=patient, expected_version=version, changes=data
+                actor=request.user,
+                patient=patient,
+                expected_version=form.cleaned_data["version"],
+                changes=form.changes(),
             )
         except SERVICE_ERRORS as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Patient details saved.")
+            messages.success(request, "Patient record saved.")
             return redirect("patients:chart", public_id=patient.public_id)
     return render(
         request,
@@ -97,8 +102,9 @@ def patient_edit(request, public_id):
         {
             "form": form,
             "nav": "patients",
-            "title": f"Edit {patient.display_name}",
+            "title": f"Patient record: {patient.display_name}",
             "cancel_url": reverse("patients:chart", args=[patient.public_id]),
+            "wide": True,
         },
     )
 
@@ -155,7 +161,10 @@ def resolve_alert(request, public_id, alert_id):
         )
     else:
         messages.success(request, "Alert marked resolved.")
-    return redirect(request.POST.get("next") or reverse("patients:chart", args=[patient.public_id]))
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=False):
+        next_url = reverse("patients:chart", args=[patient.public_id])
+    return redirect(next_url)
 
 
 @role_required(may_break_glass)

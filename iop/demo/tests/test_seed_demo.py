@@ -43,7 +43,7 @@ LOGIN_ROW = re.compile(r"^\s+(?P<label>[A-Z][\w ]+?)\s{2,}(?P<username>\w+)\s{2,
 
 def seed(*args: str) -> str:
     out = StringIO()
-    call_command("seed_demo", *args, "--no-progress", stdout=out, stderr=StringIO())
+    call_command("seed_demo", "--allow-without-debug", *args, "--no-progress", stdout=out, stderr=StringIO())
     return out.getvalue()
 
 
@@ -279,3 +279,10 @@ def test_explains_a_missing_default_program():
     Program.objects.filter(name="Adult SUD IOP").update(name="Renamed program")
     with pytest.raises(CommandError, match="migrate"):
         seed(*SMALL)
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_without_debug_unless_told(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="published"):
+        call_command("seed_demo", "--patients", "1", "--no-progress", stdout=StringIO(), stderr=StringIO())

@@ -6,6 +6,7 @@ stderr, so stdout (the summary and the logins) can be kept in a file.
 
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from iop.demo.generator import MAX_DEMO_PATIENTS, DemoSetupError, SeedReport, seed_demo_clinic
@@ -21,8 +22,19 @@ class Command(BaseCommand):
             "--weeks", type=int, default=8, help="How many weeks of admissions to spread over (default 8)."
         )
         parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
+        parser.add_argument(
+            "--allow-without-debug",
+            action="store_true",
+            help="Seed although DJANGO_DEBUG is false (a benchmark or test database; never a real clinic).",
+        )
 
     def handle(self, *args, patients: int, sites: int, weeks: int, no_progress: bool, **options) -> None:
+        if not settings.DEBUG and not options["allow_without_debug"]:
+            raise CommandError(
+                "seed_demo creates logins whose password is published in the README: it runs only "
+                "with DJANGO_DEBUG=true (make run), or with --allow-without-debug for a benchmark or "
+                "test database. Never on a real clinic's database."
+            )
         if not 0 <= patients <= MAX_DEMO_PATIENTS:
             raise CommandError(f"--patients must be between 0 and {MAX_DEMO_PATIENTS}.")
         if sites < 1:
