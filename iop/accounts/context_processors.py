@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.urls import reverse
 
-from iop.accounts.permissions import may_break_glass, may_manage_clinic
+from iop.accounts.permissions import may_break_glass, may_manage_clinic, may_register_patients
 
 
 def navigation(request):
@@ -14,6 +14,10 @@ def navigation(request):
         {"label": "Home", "icon": "house", "url": reverse("home"), "key": "home"},
         {"label": "Patients", "icon": "people", "url": reverse("patients:list"), "key": "patients"},
     ]
+    if may_register_patients(user):
+        items.append(
+            {"label": "Intake", "icon": "telephone-inbound", "url": reverse("patients:intake_queue"), "key": "intake"}
+        )
     if may_break_glass(user):
         items.append(
             {

@@ -30,3 +30,10 @@ def require_role(actor, roles, what: str) -> None:
     """Refuse (PermissionError, shown on the form or as a 403) unless `actor` has one of `roles`."""
     if not (actor.is_superuser or actor.role in roles):
         raise PermissionError(f"Your role may not {what}.")
+
+
+ADMITTING_ROLES = frozenset({Role.CLINICIAN, Role.ADMIN})
+
+
+def may_admit(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.role in ADMITTING_ROLES)

@@ -17,6 +17,7 @@ from patients.models import (
     Referral,
     ReferralStatus,
 )
+from patients.selectors.consents import has_active_treatment_consent
 
 # Levels of care that mean "IOP fits" (ASAM 2.1 in either edition).
 IOP_LEVELS = frozenset({"2.1"})
@@ -93,8 +94,6 @@ class AdmissionReadiness:
 
 
 def admission_readiness(patient: Patient, referral: Referral | None) -> AdmissionReadiness:
-    from patients.selectors.consents import has_active_treatment_consent
-
     readiness = AdmissionReadiness()
     if not has_active_treatment_consent(patient):
         readiness.blockers.append(

@@ -1,1 +1,219 @@
-"""Business events: intake."""
+"""Business events on the way in: recording a referral (with duplicate detection), closing it,
+the eligibility checklist. Admission itself is `patients.services.records.admit_patient`,
+which closes the referral it answers."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from iop.accounts.models import Role, Site
+from iop.accounts.permissions import PATIENT_WRITER_ROLES, require_role
+from iop.audit.models import AuditAction
+from iop.audit.services import record_event
+from iop.core.concurrency import save_if_unchanged
+from patients.models import (
+    EligibilityReview,
+    EpisodeStatus,
+    Patient,
+    Referral,
+    ReferralOutcome,
+    ReferralStatus,
+)
+from patients.selectors.intake import possible_duplicates
+from patients.services.auditing import audit_patient_change
+from patients.services.records import register_patient
+
+REFERRAL_FIELDS = (
+    "source",
+    "source_detail",
+    "referrer_name",
+    "referrer_phone",
+    "referrer_email",
+    "reason",
+    "urgency",
+    "intake_clinician",
+)
+INTAKE_CLINICIAN_ROLES = (Role.CLINICIAN, Role.MEDICAL)
+CLOSING_OUTCOMES = (ReferralOutcome.REFERRED_ELSEWHERE, ReferralOutcome.DECLINED, ReferralOutcome.NO_SHOW)
+
+
+class PossibleDuplicate(ValidationError):
+    """A patient with the same legal name and date of birth already has a record."""
+
+    def __init__(self, matches: list[Patient]):
+        super().__init__(
+            "A patient with this name and date of birth already has a record. Attach the referral to "
+            "that record, or confirm that this is a different person."
+        )
+        self.matches = matches
+
+
+def _check_intake_clinician(site: Site, clinician) -> None:
+    if clinician is None:
+        return
+    if clinician.role not in INTAKE_CLINICIAN_ROLES or not clinician.is_active:
+        raise ValidationError({"intake_clinician": "Choose an active clinician or medical staff member."})
+    if not clinician.sites.filter(pk=site.pk).exists():
+        raise ValidationError({"intake_clinician": "That staff member does not work at this site."})
+
+
+def _check_referred_at(referred_at: datetime) -> None:
+    if referred_at > timezone.now():
+        raise ValidationError({"referred_at": "The referral cannot be in the future."})
+
+
+@transaction.atomic
+def _show_duplicates(actor, matches: list[Patient]) -> None:
+    """Showing a possible duplicate reveals name, date of birth and MRN: audit each (committed
+    even though the referral itself is not recorded yet)."""
+    for match in matches:
+        record_event(
+            actor=actor,
+            action=AuditAction.READ,
+            object_type="patients.duplicate_check",
+            object_id=match.public_id,
+            patient_public_id=match.public_id,
+        )
+
+
+def record_referral(
+    *,
+    actor,
+    site: Site,
+    patient: Patient | None = None,
+    new_patient: dict | None = None,
+    confirmed_new_person: bool = False,
+    referred_at: datetime | None = None,
+    **referral_fields,
+) -> Referral:
+    """Record a referral for an existing patient, or for a new person (registered here).
+
+    A new person whose legal name and date of birth match a record at the actor's sites raises
+    `PossibleDuplicate` (with the matches) unless `confirmed_new_person`; showing the matches
+    is audited even then, so the check runs before the referral's own transaction.
+    """
+    require_role(actor, PATIENT_WRITER_ROLES, "record referrals")
+    if not (actor.is_superuser or actor.sites.filter(pk=site.pk).exists()):
+        raise ValidationError({"site": "You do not work at that site."})
+    if patient is None and new_patient and not confirmed_new_person:
+        matches = list(
+            possible_duplicates(
+                actor,
+                legal_first_name=new_patient.get("legal_first_name", ""),
+                legal_last_name=new_patient.get("legal_last_name", ""),
+                date_of_birth=new_patient.get("date_of_birth"),
+            )
+        )
+        if matches:
+            _show_duplicates(actor, matches)
+            raise PossibleDuplicate(matches)
+    with transaction.atomic():
+        return _record_referral(
+            actor=actor,
+            site=site,
+            patient=patient,
+            new_patient=new_patient,
+            referred_at=referred_at,
+            **referral_fields,
+        )
+
+
+def _record_referral(*, actor, site, patient, new_patient, referred_at, **referral_fields) -> Referral:
+    unknown = set(referral_fields) - set(REFERRAL_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    if not (referral_fields.get("reason") or "").strip():
+        raise ValidationError({"reason": "Say why the person is referred."})
+    referred_at = referred_at or timezone.now()
+    _check_referred_at(referred_at)
+    _check_intake_clinician(site, referral_fields.get("intake_clinician"))
+    if patient is None:
+        if not new_patient:
+            raise ValidationError("Choose the patient or give the new person's details.")
+        patient = register_patient(actor=actor, site=site, **new_patient)
+    else:
+        if not (actor.is_superuser or actor.sites.filter(pk=patient.site_id).exists()):
+            raise ValidationError("That patient's record is held at a site you do not work at.")
+        if patient.episodes.filter(status=EpisodeStatus.ACTIVE).exists():
+            raise ValidationError("This patient is in treatment now (an active episode of care).")
+        if Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN).exists():
+            raise ValidationError("This patient already has an open referral: continue that one.")
+    referral = Referral.objects.create(
+        patient=patient, site=site, referred_at=referred_at, created_by=actor, **referral_fields
+    )
+    audit_patient_change(actor, AuditAction.CREATE, referral, patient, changed_fields=sorted(referral_fields))
+    return referral
+
+
+@transaction.atomic
+def update_referral(*, actor, referral: Referral, expected_version: int | None, changes: dict) -> Referral:
+    require_role(actor, PATIENT_WRITER_ROLES, "change referrals")
+    if referral.status != ReferralStatus.OPEN:
+        raise ValidationError("This referral is closed.")
+    unknown = set(changes) - set(REFERRAL_FIELDS) - {"referred_at"}
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+    if "referred_at" in changes:
+        _check_referred_at(changes["referred_at"])
+    if "intake_clinician" in changes:
+        _check_intake_clinician(referral.site, changes["intake_clinician"])
+    changed = [name for name, value in changes.items() if getattr(referral, name) != value]
+    for name in changed:
+        setattr(referral, name, changes[name])
+    save_if_unchanged(referral, expected_version=expected_version, fields=changed)
+    if changed:
+        audit_patient_change(actor, AuditAction.UPDATE, referral, referral.patient, changed_fields=changed)
+    return referral
+
+
+@transaction.atomic
+def close_referral(
+    *, actor, referral: Referral, outcome: str, detail: str = "", expected_version: int | None
+) -> Referral:
+    """Close a referral that did not lead to admission: referred elsewhere (say where and why),
+    declined, or no show. (Admission closes its referral itself.)"""
+    require_role(actor, PATIENT_WRITER_ROLES, "close referrals")
+    if outcome not in CLOSING_OUTCOMES:
+        raise ValidationError({"outcome": "Choose referred elsewhere, declined or no show."})
+    if outcome == ReferralOutcome.REFERRED_ELSEWHERE and not detail.strip():
+        raise ValidationError({"detail": "Say where the person was referred, and why."})
+    if referral.status != ReferralStatus.OPEN:
+        raise ValidationError("This referral is already closed.")
+    referral.status = ReferralStatus.CLOSED
+    referral.outcome = outcome
+    referral.outcome_detail = detail.strip()
+    referral.closed_at = timezone.now()
+    save_if_unchanged(
+        referral,
+        expected_version=expected_version,
+        fields=["status", "outcome", "outcome_detail", "closed_at"],
+    )
+    audit_patient_change(
+        actor, AuditAction.UPDATE, referral, referral.patient, changed_fields=["status", "outcome"]
+    )
+    return referral
+
+
+@transaction.atomic
+def review_eligibility(*, actor, referral: Referral, notes: str = "", **criteria: bool) -> EligibilityReview:
+    """Record the eligibility checklist (a new review each time; the latest counts)."""
+    require_role(actor, (Role.CLINICIAN, Role.MEDICAL, Role.CASE_MANAGER), "review eligibility")
+    if referral.status != ReferralStatus.OPEN:
+        raise ValidationError("This referral is closed.")
+    unknown = set(criteria) - set(EligibilityReview.CRITERIA)
+    missing = set(EligibilityReview.CRITERIA) - set(criteria)
+    if unknown or missing:
+        raise ValidationError({name: "Answer yes or no." for name in sorted(unknown | missing)})
+    review = EligibilityReview.objects.create(
+        referral=referral, notes=notes.strip(), reviewed_by=actor, **criteria
+    )
+    audit_patient_change(
+        actor,
+        AuditAction.CREATE,
+        review,
+        referral.patient,
+        changed_fields=[*EligibilityReview.CRITERIA, "notes"],
+    )
+    return review

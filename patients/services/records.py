@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from iop.accounts.models import Role, Site
-from iop.accounts.permissions import PATIENT_WRITER_ROLES, may_break_glass, require_role
+from iop.accounts.permissions import ADMITTING_ROLES, PATIENT_WRITER_ROLES, may_break_glass, require_role
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.core.concurrency import StaleEdit, save_if_unchanged
@@ -24,8 +24,12 @@ from patients.models import (
     EpisodeStatus,
     Patient,
     Program,
+    Referral,
+    ReferralOutcome,
+    ReferralStatus,
     new_mrn,
 )
+from patients.selectors.consents import has_active_treatment_consent
 from patients.services.auditing import audit_patient_change
 
 PATIENT_IDENTITY_FIELDS = (
@@ -161,13 +165,25 @@ def admit_patient(
     site: Site,
     admitted_on: date,
     care_team: Mapping[str, object],
+    referral: Referral | None = None,
+    admission_note: str = "",
 ) -> Episode:
-    """Open an episode of care in Phase 1 of `program` with its care team."""
-    require_role(actor, {Role.CLINICIAN, Role.ADMIN}, "admit patients")
+    """Open an episode of care in Phase 1 of `program` with its care team.
+
+    Refused without an active, signed consent to treatment. Closes the patient's open
+    referral (or the one given) as admitted, which records the time to admission.
+    `admission_note` (e.g. why the clinician admits despite a concern) goes to the audit trail.
+    """
+    require_role(actor, ADMITTING_ROLES, "admit patients")
     _require_site(actor, site)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if Episode.objects.filter(patient=patient, status=EpisodeStatus.ACTIVE).exists():
         raise ValidationError("This patient already has an active episode of care.")
+    if not has_active_treatment_consent(patient):
+        raise ValidationError(
+            "Admission needs a signed consent to treatment: the patient has none that is active. "
+            "Record the consent first."
+        )
     if not program.is_active:
         raise ValidationError({"program": "That program is not accepting admissions."})
     if admitted_on > timezone.localdate():
@@ -176,6 +192,14 @@ def admit_patient(
     if first_phase is None:
         raise ValidationError({"program": "That program has no phases defined."})
     _validate_care_team(site, care_team)
+    if referral is None:
+        referral = (
+            Referral.objects.select_for_update().filter(patient=patient, status=ReferralStatus.OPEN).first()
+        )
+    elif referral.patient_id != patient.pk or referral.status != ReferralStatus.OPEN:
+        raise ValidationError("That referral is not an open referral of this patient.")
+    if referral is not None and admitted_on < timezone.localtime(referral.referred_at).date():
+        raise ValidationError({"admitted_on": "Admission cannot be before the referral."})
     episode = Episode.objects.create(
         patient=patient,
         program=program,
@@ -183,6 +207,7 @@ def admit_patient(
         admitted_on=admitted_on,
         current_phase=first_phase,
         phase_started_on=admitted_on,
+        referral=referral,
     )
     for team_role, user in care_team.items():
         if user is not None:
@@ -190,12 +215,25 @@ def admit_patient(
     patient.current_episode = episode
     patient.site = site
     save_if_unchanged(patient, expected_version=None, fields=["current_episode", "site"])
+    if referral is not None:
+        now = timezone.now()
+        referral.status = ReferralStatus.CLOSED
+        referral.outcome = ReferralOutcome.ADMITTED
+        referral.admitted_at = now
+        referral.closed_at = now
+        save_if_unchanged(
+            referral, expected_version=None, fields=["status", "outcome", "admitted_at", "closed_at"]
+        )
+        audit_patient_change(
+            actor, AuditAction.UPDATE, referral, patient, changed_fields=["status", "outcome"]
+        )
     audit_patient_change(
         actor,
         AuditAction.CREATE,
         episode,
         patient,
         changed_fields=["program", "site", "admitted_on", "current_phase", "care_team"],
+        reason=admission_note.strip(),
     )
     return episode
 

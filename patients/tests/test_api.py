@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from iop.audit.models import AuditAction, AuditEntry
 from patients.models import Episode, EpisodeStatus, Patient
 from patients.tests.factories import PatientFactory, default_program
+from patients.tests.test_intake import sign_treatment_consent
 
 
 @pytest.fixture
@@ -123,6 +124,16 @@ def test_patch_of_a_patient_outside_reach_is_404(clinic, api):
 def test_admit_through_the_api_opens_phase_1_with_the_care_team(clinic, api):
     referral = PatientFactory(site=clinic.site_a)
     as_user(api, clinic.clinician_on_team)
+    body = {
+        "patient": str(referral.public_id),
+        "program": str(default_program().public_id),
+        "site": str(clinic.site_a.public_id),
+        "admitted_on": "2026-11-02",
+        "care_team_assignments": {"primary_clinician": str(clinic.clinician_on_team.public_id)},
+    }
+    refused = api.post("/api/v1/episodes/", body, format="json")
+    assert refused.status_code == 400 and "consent to treatment" in str(refused.json())
+    sign_treatment_consent(referral, clinic.clinician_on_team)
     response = api.post(
         "/api/v1/episodes/",
         {
