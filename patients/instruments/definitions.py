@@ -1004,7 +1004,8 @@ def _triage_question(key: str, wording: str, *, asked_when: AskedWhen | None = N
 C_SSRS_DEFINITION = Instrument(
     code=C_SSRS,
     name="Columbia Suicide Severity Rating Scale, screener (C-SSRS)",
-    version="1 (recent: ideation past month, behaviour past 3 months)",
+    # The "recent" screener: ideation in the past month, behaviour in the past 3 months.
+    version="1-recent",
     source="Columbia Protocol; Columbia triage guidelines",
     licence_note="Free for clinical use; terms for embedding in commercial software unconfirmed.",
     instructions=(

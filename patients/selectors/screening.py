@@ -1,6 +1,284 @@
-"""Read queries: screening."""
+"""Read queries of pre-admission screening: instrument results, their history, ASAM assessments.
+
+Patient scoping comes from `patients.access`: the per-patient functions take a patient the
+caller already obtained through `get_visible_patient`; the cross-patient ones start from
+`visible_patients(user)`.
+"""
+
+from django.conf import settings
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from iop.accounts.models import Role
+from patients.access import visible_patients
+from patients.instruments import (
+    FLAG_CLINICALLY_SIGNIFICANT,
+    FLAG_FURTHER_EVALUATION,
+    FLAG_HIGH_SUICIDE_RISK,
+    FLAG_MEDICAL_REVIEW_BEFORE_IOP,
+    FLAG_POSITIVE_SCREEN,
+    FLAG_SUICIDE_RISK,
+    FLAG_WITHDRAWAL_MANAGEMENT_BEFORE_IOP,
+    SAFETY_FLAGS,
+    UnknownInstrument,
+    get_definition,
+    list_definitions,
+)
+from patients.instruments.definitions import Instrument
+from patients.models import AsamAssessment, InstrumentResponse, Patient
+
+# How many administrations per instrument the chart on the Intake tab draws (newest kept).
+SERIES_POINTS = 52
+# Roles that administer instruments / do ASAM assessments (the services enforce it; templates
+# use these to show or hide the buttons).
+INSTRUMENT_ROLES = frozenset({Role.CLINICIAN, Role.MEDICAL})
+ASAM_ROLES = frozenset({Role.CLINICIAN})
+
+# Badge text for each flag the instruments can raise (unknown flags show their name).
+FLAG_LABELS = {
+    FLAG_SUICIDE_RISK: "Suicide risk",
+    FLAG_HIGH_SUICIDE_RISK: "High suicide risk",
+    FLAG_FURTHER_EVALUATION: "Further evaluation",
+    FLAG_POSITIVE_SCREEN: "Positive screen",
+    FLAG_CLINICALLY_SIGNIFICANT: "Clinically significant",
+    FLAG_WITHDRAWAL_MANAGEMENT_BEFORE_IOP: "Withdrawal management before IOP",
+    FLAG_MEDICAL_REVIEW_BEFORE_IOP: "Medical review before IOP",
+}
+# Flags that stop or delay IOP: shown as prominently as safety flags.
+IOP_BLOCKING_FLAGS = frozenset({FLAG_WITHDRAWAL_MANAGEMENT_BEFORE_IOP, FLAG_MEDICAL_REVIEW_BEFORE_IOP})
+
+_SHORT_NAMES = {"audit": "AUDIT", "audit-c": "AUDIT-C", "cage": "CAGE", "ciwa-ar": "CIWA-Ar", "cows": "COWS"}
+
+
+# --- what this installation offers ----------------------------------------------------------------
+
+
+def licence_confirmed() -> bool:
+    """The installation has confirmed the licences of licence-gated instruments (DAST-10)."""
+    return bool(getattr(settings, "DAST10_LICENCE_CONFIRMED", False))
+
+
+def offered_instruments() -> list[Instrument]:
+    """Instruments this installation offers (DAST-10 only when its licence is confirmed)."""
+    return list_definitions(licence_confirmed=licence_confirmed())
+
+
+def offered_instrument(code: str) -> Instrument | None:
+    """The definition of `code` if this installation offers it, else None."""
+    try:
+        instrument = get_definition(code)
+    except UnknownInstrument:
+        return None
+    if instrument.requires_licence_confirmation and not licence_confirmed():
+        return None
+    return instrument
+
+
+def known_instrument(code: str) -> Instrument | None:
+    """Any instrument the engine knows (stored results stay readable if the licence setting
+    changes later)."""
+    try:
+        return get_definition(code)
+    except UnknownInstrument:
+        return None
+
+
+def short_name(instrument_or_code) -> str:
+    """The instrument's code as clinicians write it: PHQ-9, CIWA-Ar, AUDIT-C, ..."""
+    code = getattr(instrument_or_code, "code", instrument_or_code)
+    return _SHORT_NAMES.get(code, str(code).upper())
+
+
+def may_administer_instruments(user) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.role in INSTRUMENT_ROLES))
+
+
+def may_assess_asam(user) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.role in ASAM_ROLES))
+
+
+def flag_badges(flags) -> list[dict]:
+    return [
+        {
+            "name": flag,
+            "label": FLAG_LABELS.get(flag, flag.replace("_", " ")),
+            "urgent": flag in SAFETY_FLAGS or flag in IOP_BLOCKING_FLAGS,
+        }
+        for flag in (flags or [])
+    ]
+
+
+# --- querysets ------------------------------------------------------------------------------------
+
+
+def visible_instrument_responses(user) -> QuerySet[InstrumentResponse]:
+    """Every instrument response of the patients `user` may see, newest first."""
+    return InstrumentResponse.objects.filter(patient__in=visible_patients(user)).select_related(
+        "patient", "administered_by", "referral"
+    )
+
+
+def visible_asam_assessments(user) -> QuerySet[AsamAssessment]:
+    return AsamAssessment.objects.filter(patient__in=visible_patients(user)).select_related(
+        "patient", "assessed_by", "referral"
+    )
+
+
+def instrument_history(patient: Patient, code: str) -> QuerySet[InstrumentResponse]:
+    """All administrations of one instrument to `patient`, newest first."""
+    return patient.instrument_responses.filter(instrument_code=code).select_related("administered_by")
+
+
+def asam_history(patient: Patient) -> QuerySet[AsamAssessment]:
+    return patient.asam_assessments.select_related("assessed_by")
+
+
+# --- presentation helpers (plain data for templates and the chart) --------------------------------
+
+
+def answer_rows(instrument: Instrument | None, response: InstrumentResponse) -> list[dict]:
+    """Each item of a stored response with its wording and the label of the answer given."""
+    answers = response.answers or {}
+    if instrument is None:
+        return [
+            {"key": key, "wording": "", "answer": value, "label": str(value)}
+            for key, value in answers.items()
+        ]
+    rows = []
+    for item in instrument.items:
+        if item.key not in answers:
+            rows.append({"key": item.key, "wording": item.wording, "answer": None, "label": "Not asked"})
+            continue
+        value = answers[item.key]
+        label = next((option.label for option in item.options if option.value == value), str(value))
+        rows.append({"key": item.key, "wording": item.wording, "answer": value, "label": label})
+    return rows
+
+
+def _point(instrument: Instrument | None, total, band: str, administered_at) -> dict:
+    local = timezone.localtime(administered_at)
+    if instrument is not None and not instrument.has_total:
+        names = list(instrument.band_names)
+        value = names.index(band) if band in names else None
+    else:
+        value = total
+    return {"x": f"{local:%Y-%m-%d %H:%M}", "y": value, "band": band}
+
+
+def _series_entry(instrument: Instrument | None, code: str) -> dict:
+    entry = {
+        "code": code,
+        "label": short_name(code),
+        "name": instrument.name if instrument else code,
+        "points": [],
+        "min": 0,
+    }
+    if instrument is not None and not instrument.has_total:
+        entry["tiers"] = list(instrument.band_names)
+        entry["max"] = len(instrument.band_names) - 1
+    elif instrument is not None:
+        entry["min"] = instrument.min_total
+        entry["max"] = instrument.max_total
+    return entry
+
+
+def score_series(patient: Patient, *, code: str | None = None, points: int = SERIES_POINTS) -> list[dict]:
+    """Scores over time for the chart: one series per instrument, oldest point first.
+
+    One query: the newest `points` administrations of each instrument (a window function),
+    so the chart costs the same however long the history is. The C-SSRS has no total: its
+    points are the risk tier's rank, with the tier names for the axis.
+    """
+    rows = patient.instrument_responses.all()
+    if code is not None:
+        rows = rows.filter(instrument_code=code)
+    rows = (
+        rows.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("instrument_code")],
+                order_by=[F("administered_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank__lte=points)
+        .values_list("instrument_code", "total", "band", "administered_at")
+        .order_by("instrument_code", "administered_at", "id")
+    )
+    series: dict[str, dict] = {}
+    for row_code, total, band, administered_at in rows:
+        instrument = known_instrument(row_code)
+        entry = series.get(row_code)
+        if entry is None:
+            entry = series[row_code] = _series_entry(instrument, row_code)
+        entry["points"].append(_point(instrument, total, band, administered_at))
+    order = {instrument.code: index for index, instrument in enumerate(list_definitions())}
+    return sorted(series.values(), key=lambda entry: order.get(entry["code"], len(order)))
+
+
+# --- the Intake tab's card ------------------------------------------------------------------------
+
+
+def latest_results(patient: Patient) -> list[dict]:
+    """Each instrument given to `patient`: its latest response and how many there are (2 queries)."""
+    counts = dict(
+        patient.instrument_responses.values("instrument_code")
+        .annotate(n=Count("id"))
+        .values_list("instrument_code", "n")
+        .order_by()
+    )
+    latest_rows = (
+        patient.instrument_responses.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("instrument_code")],
+                order_by=[F("administered_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank=1)
+        .select_related("administered_by")
+    )
+    latest = {response.instrument_code: response for response in latest_rows}
+    results = []
+    for instrument in list_definitions():
+        response = latest.pop(instrument.code, None)
+        if response is not None:
+            results.append(
+                {
+                    "instrument": instrument,
+                    "code": instrument.code,
+                    "short_name": short_name(instrument),
+                    "latest": response,
+                    "flags": flag_badges(response.flags),
+                    "count": counts.get(instrument.code, 0),
+                }
+            )
+    for code, response in latest.items():  # codes no longer defined: still shown
+        results.append(
+            {
+                "instrument": None,
+                "code": code,
+                "short_name": short_name(code),
+                "latest": response,
+                "flags": flag_badges(response.flags),
+                "count": counts.get(code, 0),
+            }
+        )
+    return results
 
 
 def intake_card_context(patient) -> dict:
-    """What the chart's Intake tab shows for this area."""
-    return {}
+    """What the chart's Intake tab shows for this area (a fixed number of queries)."""
+    asam_rows = list(asam_history(patient)[:1])
+    return {
+        "screening_offered": [
+            {"code": instrument.code, "short_name": short_name(instrument), "name": instrument.name}
+            for instrument in offered_instruments()
+        ],
+        "screening_results": latest_results(patient),
+        "screening_series": score_series(patient),
+        "screening_instrument_roles": sorted(INSTRUMENT_ROLES),
+        "screening_asam_roles": sorted(ASAM_ROLES),
+        "asam_latest": asam_rows[0] if asam_rows else None,
+        "asam_count": patient.asam_assessments.count() if asam_rows else 0,
+    }
