@@ -16,7 +16,12 @@ def navigation(request):
     ]
     if may_register_patients(user):
         items.append(
-            {"label": "Intake", "icon": "telephone-inbound", "url": reverse("patients:intake_queue"), "key": "intake"}
+            {
+                "label": "Intake",
+                "icon": "telephone-inbound",
+                "url": reverse("patients:intake_queue"),
+                "key": "intake",
+            }
         )
     if may_break_glass(user):
         items.append(

@@ -6,8 +6,9 @@ The same services, role rules and audit as the pages:
   in the audit trail; writes are audited by the services;
 - consents are signed (POST, after POST /consents/preview/ gave the text the patient read and
   its digest) and revoked (POST /consents/{id}/revoke/), never edited or deleted;
-- availability windows and medications are edited with PATCH carrying the `updated_at` the
-  client read (409 if the row changed since); windows may be deleted, medications are stopped.
+- availability windows and medications are edited with PATCH carrying the `version` the client
+  read (400 without it, 409 if the row changed since); windows may be deleted, medications are
+  stopped.
 """
 
 import uuid
@@ -39,10 +40,7 @@ from patients.services import medications as medication_services
 from patients.services import schedule_constraints as availability_services
 from patients.services.records import record_chart_view
 
-UPDATED_AT_HELP = (
-    "The `updated_at` you read. Required to change the record: the write is refused with 409 "
-    "if someone changed it since."
-)
+VERSION_HELP = "The version you read; the write is refused with 409 if someone changed the record since."
 PATIENT_PARAMETER = OpenApiParameter(
     "patient",
     OpenApiTypes.UUID,
@@ -113,10 +111,10 @@ class ChartRecordViewSet(viewsets.GenericViewSet):
         if patient is not None and patient["public_id"] != instance.patient.public_id:
             raise ApiValidationError({"patient": ["A record cannot move to another patient."]})
 
-    def expected_updated_at(self, validated: dict):
-        if "updated_at" not in validated:
-            raise ApiValidationError({"updated_at": ["Required: " + UPDATED_AT_HELP]})
-        return validated.pop("updated_at")
+    def expected_version(self, validated: dict) -> int:
+        if "version" not in validated:
+            raise ApiValidationError({"version": ["Required: " + VERSION_HELP]})
+        return validated.pop("version")
 
 
 # --- Consents -----------------------------------------------------------------------------
@@ -305,7 +303,8 @@ class AvailabilityWindowSerializer(serializers.Serializer):
     ends_at = serializers.TimeField()
     note = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(required=False, help_text=UPDATED_AT_HELP)
+    updated_at = serializers.DateTimeField(read_only=True)
+    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
 
     def get_weekday_name(self, window) -> str:
         return WEEKDAY_NAMES.get(window.weekday, "")
@@ -337,7 +336,7 @@ class AvailabilityWindowViewSet(ChartRecordViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        data.pop("updated_at", None)
+        data.pop("version", None)
         patient = self.patient_for_write(data)
         window = availability_services.add_availability_window(actor=request.user, patient=patient, **data)
         return Response(self.get_serializer(window).data, status=status.HTTP_201_CREATED)
@@ -349,9 +348,9 @@ class AvailabilityWindowViewSet(ChartRecordViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         self.same_patient(window, data)
-        expected = self.expected_updated_at(data)
+        expected = self.expected_version(data)
         window = availability_services.update_availability_window(
-            actor=request.user, window=window, expected_updated_at=expected, changes=data
+            actor=request.user, window=window, expected_version=expected, changes=data
         )
         return Response(self.get_serializer(window).data)
 
@@ -379,7 +378,8 @@ class MedicationSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="The last day taken; empty while current."
     )
     created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(required=False, help_text=UPDATED_AT_HELP)
+    updated_at = serializers.DateTimeField(read_only=True)
+    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
 
 
 class StopMedicationSerializer(serializers.Serializer):
@@ -412,7 +412,7 @@ class MedicationViewSet(ChartRecordViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        data.pop("updated_at", None)
+        data.pop("version", None)
         patient = self.patient_for_write(data)
         medication = medication_services.add_medication(actor=request.user, patient=patient, **data)
         return Response(self.get_serializer(medication).data, status=status.HTTP_201_CREATED)
@@ -424,9 +424,9 @@ class MedicationViewSet(ChartRecordViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)  # a partial update skips the defaults: only what was sent
         self.same_patient(medication, data)
-        expected = self.expected_updated_at(data)
+        expected = self.expected_version(data)
         medication = medication_services.update_medication(
-            actor=request.user, medication=medication, expected_updated_at=expected, changes=data
+            actor=request.user, medication=medication, expected_version=expected, changes=data
         )
         return Response(self.get_serializer(medication).data)
 

@@ -1,13 +1,11 @@
 """Forms: consents, availability windows, medications. They parse; the services decide."""
 
-from datetime import datetime
-
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from iop.accounts.models import WEEKDAY_NAMES
+from iop.core.forms import VersionField
 from patients.models import AvailabilityKind, MedicationClass
 from patients.services import consents as consent_services
 
@@ -31,30 +29,16 @@ class _CrispyForm(forms.Form):
         self.helper.form_tag = False
 
 
-class EditedFromField(forms.CharField):
-    """When the edited row was last saved, as the editor loaded it (hidden; see the services).
+class _VersionedForm(_CrispyForm):
+    """A form that adds a record (`new=True`) or edits one: an edit carries the version it
+    started from (hidden, required; see `iop.core.concurrency`)."""
 
-    The rows edited here have no version column; their `updated_at` is the compare-and-set token.
-    """
+    version = VersionField()
 
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        return value.isoformat() if isinstance(value, datetime) else value
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValidationError("The form was damaged; reload the page and edit again.") from None
-        return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    def __init__(self, *args, new: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if new:
+            del self.fields["version"]
 
 
 # --- Consents -----------------------------------------------------------------------------
@@ -140,7 +124,7 @@ class RevokeConsentForm(_CrispyForm):
 # --- Availability windows -----------------------------------------------------------------
 
 
-class AvailabilityWindowForm(_CrispyForm):
+class AvailabilityWindowForm(_VersionedForm):
     kind = forms.ChoiceField(choices=AvailabilityKind.choices, help_text="What keeps the patient busy then.")
     weekday = forms.TypedChoiceField(
         choices=[(number, WEEKDAY_LONG[number]) for number in WEEKDAY_NAMES], coerce=int
@@ -150,13 +134,12 @@ class AvailabilityWindowForm(_CrispyForm):
     note = forms.CharField(
         max_length=120, required=False, help_text="e.g. “night shift ends”, “pick up kids”."
     )
-    edited_from = EditedFromField()
 
 
 # --- Medications --------------------------------------------------------------------------
 
 
-class MedicationForm(_CrispyForm):
+class MedicationForm(_VersionedForm):
     name = forms.CharField(max_length=120, help_text="e.g. “Suboxone 8 mg/2 mg film”.")
     medication_class = forms.ChoiceField(
         label="Class",
@@ -169,7 +152,6 @@ class MedicationForm(_CrispyForm):
     stopped_on = forms.DateField(
         required=False, widget=DATE_INPUT, help_text="Leave empty while the patient takes it."
     )
-    edited_from = EditedFromField()
 
 
 class StopMedicationForm(_CrispyForm):

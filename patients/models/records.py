@@ -286,7 +286,7 @@ class AvailabilityKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class AvailabilityWindow(PublicRecord):
+class AvailabilityWindow(VersionedRecord):
     """A weekly time the patient is NOT available (work, school, family); the schedule builder
     fits sessions around these."""
 
@@ -326,7 +326,7 @@ class MedicationClass(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Medication(PublicRecord):
+class Medication(VersionedRecord):
     """A prescribed medication; marks matching drug-test results as expected."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")

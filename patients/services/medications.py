@@ -6,18 +6,19 @@ stopped (`stopped_on`), and stays in the record as a past medication.
 """
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from iop.accounts.models import Role
 from iop.accounts.permissions import require_role
 from iop.audit.models import AuditAction
+from iop.core.concurrency import save_if_unchanged
 from patients.models import Medication, MedicationClass, Patient
 from patients.services.auditing import audit_patient_change
-from patients.services.schedule_constraints import save_if_not_modified
 
 MEDICATION_ROLES = frozenset({Role.MEDICAL, Role.CLINICIAN})
 MEDICATION_FIELDS = ("name", "medication_class", "dose", "prescriber", "started_on", "stopped_on")
@@ -88,10 +89,11 @@ def update_medication(
     *,
     actor,
     medication: Medication,
-    expected_updated_at: datetime | None,
+    expected_version: int | None,
     changes: Mapping[str, object],
 ) -> Medication:
-    """Correct a medication (dose, dates, ...); refuses (StaleEdit) if it changed since it was read."""
+    """Correct a medication (dose, dates, ...); refuses (StaleEdit) if someone saved it since
+    `expected_version`."""
     require_role(actor, MEDICATION_ROLES, "change the medication list")
     unknown = set(changes) - set(MEDICATION_FIELDS)
     if unknown:
@@ -101,7 +103,7 @@ def update_medication(
     for name in changed:
         setattr(medication, name, values[name])
     if changed:
-        save_if_not_modified(medication, expected_updated_at=expected_updated_at, fields=changed)
+        save_if_unchanged(medication, expected_version=expected_version, fields=changed)
         audit_patient_change(
             actor, AuditAction.UPDATE, medication, medication.patient, changed_fields=changed
         )
@@ -110,13 +112,17 @@ def update_medication(
 
 @transaction.atomic
 def stop_medication(*, actor, medication: Medication, stopped_on: date | None = None) -> Medication:
-    """Record that the patient stopped a medication (default today). It moves to past medications."""
+    """Record that the patient stopped a medication (default today). It moves to past medications.
+
+    Compare-and-set on "not yet stopped"; it bumps the version, so an edit started before the
+    stop is refused rather than silently clearing `stopped_on`.
+    """
     require_role(actor, MEDICATION_ROLES, "change the medication list")
     stopped_on = stopped_on or timezone.localdate()
     if medication.started_on and stopped_on < medication.started_on:
         raise ValidationError({"stopped_on": "A medication cannot stop before it started."})
     updated = Medication.objects.filter(pk=medication.pk, stopped_on__isnull=True).update(
-        stopped_on=stopped_on, updated_at=timezone.now()
+        stopped_on=stopped_on, updated_at=timezone.now(), version=F("version") + 1
     )
     if not updated:
         raise ValidationError("This medication was already stopped.")

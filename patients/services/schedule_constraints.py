@@ -5,22 +5,20 @@ around them. Clinicians and case managers (who build schedules) add, change and 
 They are scheduling preferences rather than clinical records, so removing one deletes the row;
 the audit entry keeps what was removed.
 
-These rows have no `version` column, so an edit carries the `updated_at` it started from and is
-refused (StaleEdit) if the row changed since: the same compare-and-set as
-`iop.core.concurrency.save_if_unchanged`, on the timestamp.
+A window is a `VersionedRecord`: an edit carries the version it started from and is refused
+(`StaleEdit`) if the row changed since (`iop.core.concurrency.save_if_unchanged`).
 """
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime, time
+from collections.abc import Mapping
+from datetime import time
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from iop.accounts.models import WEEKDAY_NAMES, Role
 from iop.accounts.permissions import require_role
 from iop.audit.models import AuditAction
-from iop.core.concurrency import StaleEdit
+from iop.core.concurrency import save_if_unchanged
 from patients.models import AvailabilityKind, AvailabilityWindow, Patient
 from patients.services.auditing import audit_patient_change
 
@@ -31,24 +29,6 @@ WINDOW_FIELDS = ("kind", "weekday", "starts_at", "ends_at", "note")
 def may_edit_availability(user) -> bool:
     """Clinicians and case managers (who build schedules) keep the availability windows."""
     return user.is_authenticated and (user.is_superuser or user.role in AVAILABILITY_ROLES)
-
-
-def save_if_not_modified(
-    instance: models.Model, *, expected_updated_at: datetime | None, fields: Iterable[str]
-) -> None:
-    """Write `fields` only if the row's `updated_at` is still `expected_updated_at` (else StaleEdit).
-
-    One `UPDATE ... WHERE updated_at = expected` statement, safe across processes;
-    `expected_updated_at=None` writes unconditionally (the caller holds a row lock).
-    """
-    now = timezone.now()
-    values = {name: getattr(instance, name) for name in fields}
-    queryset = type(instance)._default_manager.filter(pk=instance.pk)
-    if expected_updated_at is not None:
-        queryset = queryset.filter(updated_at=expected_updated_at)
-    if queryset.update(updated_at=now, **values) != 1:
-        raise StaleEdit()
-    instance.updated_at = now
 
 
 def _describe(window: AvailabilityWindow) -> str:
@@ -131,10 +111,10 @@ def update_availability_window(
     *,
     actor,
     window: AvailabilityWindow,
-    expected_updated_at: datetime | None,
+    expected_version: int | None,
     changes: Mapping[str, object],
 ) -> AvailabilityWindow:
-    """Change a window; refuses (StaleEdit) if someone saved it since `expected_updated_at`."""
+    """Change a window; refuses (StaleEdit) if someone saved it since `expected_version`."""
     require_role(actor, AVAILABILITY_ROLES, "change availability windows")
     unknown = set(changes) - set(WINDOW_FIELDS)
     if unknown:
@@ -147,7 +127,7 @@ def update_availability_window(
     for name in changed:
         setattr(window, name, values[name])
     if changed:
-        save_if_not_modified(window, expected_updated_at=expected_updated_at, fields=changed)
+        save_if_unchanged(window, expected_version=expected_version, fields=changed)
         audit_patient_change(actor, AuditAction.UPDATE, window, patient, changed_fields=changed)
     return window
 

@@ -71,7 +71,7 @@ def test_editing_checks_overlap_against_the_other_windows_only(clinic):
     services.update_availability_window(
         actor=clinic.clinician_on_team,
         window=window,
-        expected_updated_at=window.updated_at,
+        expected_version=window.version,
         changes={"starts_at": T(8), "ends_at": T(13)},
     )
     window.refresh_from_db()
@@ -80,7 +80,7 @@ def test_editing_checks_overlap_against_the_other_windows_only(clinic):
         services.update_availability_window(
             actor=clinic.clinician_on_team,
             window=window,
-            expected_updated_at=window.updated_at,
+            expected_version=window.version,
             changes={"ends_at": T(15)},
         )
 
@@ -88,14 +88,14 @@ def test_editing_checks_overlap_against_the_other_windows_only(clinic):
 @pytest.mark.django_db
 def test_a_stale_edit_is_refused(clinic):
     window = add(clinic)
-    loaded_at = window.updated_at
+    loaded = window.version
     services.update_availability_window(
-        actor=clinic.case_manager, window=window, expected_updated_at=loaded_at, changes={"note": "first"}
+        actor=clinic.case_manager, window=window, expected_version=loaded, changes={"note": "first"}
     )
     stale = AvailabilityWindow.objects.get(pk=window.pk)
     with pytest.raises(StaleEdit):
         services.update_availability_window(
-            actor=clinic.case_manager, window=stale, expected_updated_at=loaded_at, changes={"note": "second"}
+            actor=clinic.case_manager, window=stale, expected_version=loaded, changes={"note": "second"}
         )
     assert AvailabilityWindow.objects.get(pk=window.pk).note == "first"
 
@@ -154,7 +154,7 @@ def test_add_edit_and_remove_a_window_through_the_pages(clinic, client):
     assert (window.weekday, window.starts_at, window.note) == (4, T(7, 30), "warehouse")
     edit_url = page("availability_edit", clinic, window.public_id)
     form = client.get(edit_url).context["form"]
-    edited_from = form["edited_from"].value()
+    version = form["version"].value()
     assert form["starts_at"].value() == T(7, 30)
     response = client.post(
         edit_url,
@@ -163,7 +163,7 @@ def test_add_edit_and_remove_a_window_through_the_pages(clinic, client):
             "weekday": "4",
             "starts_at": "08:00",
             "ends_at": "16:00",
-            "edited_from": edited_from,
+            "version": version,
         },
     )
     assert response.status_code == 302
@@ -176,10 +176,16 @@ def test_add_edit_and_remove_a_window_through_the_pages(clinic, client):
             "weekday": "4",
             "starts_at": "09:00",
             "ends_at": "16:00",
-            "edited_from": edited_from,
+            "version": version,
         },
     )
     assert stale.status_code == 200 and "Someone else changed this record" in stale.content.decode()
+    no_version = client.post(
+        edit_url, {"kind": "work", "weekday": "4", "starts_at": "09:00", "ends_at": "16:00"}
+    )
+    assert no_version.status_code == 200 and "version" in no_version.context["form"].errors
+    window.refresh_from_db()
+    assert window.starts_at == T(8)
     listing = client.get(page("availability_list", clinic)).content.decode()
     assert "Thu" in listing and "08:00" in listing and "data-confirm=" in listing
     assert client.get(page("availability_delete", clinic, window.public_id)).status_code == 405
@@ -189,7 +195,7 @@ def test_add_edit_and_remove_a_window_through_the_pages(clinic, client):
 
 @pytest.mark.django_db
 def test_the_form_explains_overlap_and_end_before_start(clinic, client):
-    add(clinic, weekday=1, start=T(9), end=T(17))
+    window = add(clinic, weekday=1, start=T(9), end=T(17))
     client.force_login(clinic.clinician_on_team)
     url = page("availability_create", clinic)
     overlap = client.post(url, {"kind": "family", "weekday": "1", "starts_at": "16:00", "ends_at": "18:00"})
@@ -199,17 +205,19 @@ def test_the_form_explains_overlap_and_end_before_start(clinic, client):
     garbage = client.post(url, {"kind": "x", "weekday": "9", "starts_at": "soon", "ends_at": ""})
     assert set(garbage.context["form"].errors) == {"kind", "weekday", "starts_at", "ends_at"}
     tampered = client.post(
-        url,
+        page("availability_edit", clinic, window.public_id),
         {
             "kind": "family",
             "weekday": "2",
             "starts_at": "08:00",
             "ends_at": "09:00",
-            "edited_from": "yesterday",
+            "version": "yesterday",
         },
     )
-    assert tampered.status_code == 200 and "edited_from" in tampered.context["form"].errors
+    assert tampered.status_code == 200 and "version" in tampered.context["form"].errors
     assert AvailabilityWindow.objects.count() == 1
+    window.refresh_from_db()
+    assert (window.kind, window.weekday) == ("work", 1)
 
 
 @pytest.mark.django_db
@@ -280,16 +288,18 @@ def test_api_create_read_update_and_delete(clinic, api):
     url = f"{URL}{window['id']}/"
     assert api.get(url).json()["ends_at"] == "14:30:00"
     no_version = api.patch(url, {"note": "college"}, format="json")
-    assert no_version.status_code == 400 and "updated_at" in no_version.json()
-    patched = api.patch(url, {"note": "college", "updated_at": window["updated_at"]}, format="json")
+    assert no_version.status_code == 400 and "version" in no_version.json()
+    patched = api.patch(url, {"note": "college", "version": window["version"]}, format="json")
     assert patched.status_code == 200 and patched.json()["note"] == "college"
-    stale = api.patch(url, {"note": "again", "updated_at": window["updated_at"]}, format="json")
+    assert patched.json()["version"] == window["version"] + 1
+    stale = api.patch(url, {"note": "again", "version": window["version"]}, format="json")
     assert stale.status_code == 409 and stale.json()["code"] == "stale_edit"
+    assert api.get(url).json()["note"] == "college"
     moved = api.patch(
         url,
         {
             "patient": str(PatientFactory(site=clinic.site_a).public_id),
-            "updated_at": patched.json()["updated_at"],
+            "version": patched.json()["version"],
         },
         format="json",
     )

@@ -236,7 +236,7 @@ def test_every_write_endpoint_answers_each_persona(clinic, records, api, persona
             "window update",
             api.patch(
                 f"/api/v1/availability-windows/{window.public_id}/",
-                {"note": "x", "updated_at": window.updated_at.isoformat()},
+                {"note": "x", "version": window.version},
                 format="json",
             ),
             AVAILABILITY_WRITERS,

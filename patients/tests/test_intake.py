@@ -14,7 +14,6 @@ from patients.models import (
     Episode,
     EpisodeStatus,
     Patient,
-    Referral,
     ReferralOutcome,
     ReferralStatus,
 )

@@ -82,19 +82,34 @@ def test_a_medication_cannot_stop_before_it_started(clinic):
 @pytest.mark.django_db
 def test_a_stale_correction_is_refused(clinic):
     medication = add(clinic)
-    loaded_at = medication.updated_at
+    loaded = medication.version
     services.update_medication(
-        actor=clinic.medical, medication=medication, expected_updated_at=loaded_at, changes={"dose": "8 mg"}
+        actor=clinic.medical, medication=medication, expected_version=loaded, changes={"dose": "8 mg"}
     )
     stale = Medication.objects.get(pk=medication.pk)
     with pytest.raises(StaleEdit):
         services.update_medication(
             actor=clinic.clinician_on_team,
             medication=stale,
-            expected_updated_at=loaded_at,
+            expected_version=loaded,
             changes={"dose": "24 mg"},
         )
     assert Medication.objects.get(pk=medication.pk).dose == "8 mg"
+
+
+@pytest.mark.django_db
+def test_an_edit_started_before_a_stop_is_refused_and_the_stop_kept(clinic):
+    medication = add(clinic)
+    loaded = medication.version
+    services.stop_medication(actor=clinic.medical, medication=Medication.objects.get(pk=medication.pk))
+    with pytest.raises(StaleEdit):
+        services.update_medication(
+            actor=clinic.clinician_on_team,
+            medication=medication,
+            expected_version=loaded,
+            changes={"dose": "24 mg", "stopped_on": None},
+        )
+    assert Medication.objects.get(pk=medication.pk).stopped_on == today()
 
 
 @pytest.mark.parametrize("persona", ["case_manager", "peer_support", "admin"])
@@ -160,18 +175,22 @@ def test_add_correct_and_stop_through_the_pages(clinic, client):
     assert response.status_code == 302 and response.url == page("medication_list", clinic)
     medication = Medication.objects.get()
     edit_url = page("medication_edit", clinic, medication.public_id)
-    edited_from = client.get(edit_url).context["form"]["edited_from"].value()
+    version = client.get(edit_url).context["form"]["version"].value()
     data = {
         "name": "Suboxone 8/2 film",
         "medication_class": "buprenorphine",
         "dose": "24 mg",
-        "edited_from": edited_from,
+        "version": version,
     }
     assert client.post(edit_url, {**data, "started_on": "2026-01-05"}).status_code == 302
     medication.refresh_from_db()
     assert medication.dose == "24 mg"
     stale = client.post(edit_url, {**data, "dose": "8 mg"})
     assert stale.status_code == 200 and "Someone else changed this record" in stale.content.decode()
+    no_version = client.post(edit_url, {**data, "dose": "8 mg", "version": ""})
+    assert no_version.status_code == 200 and "version" in no_version.context["form"].errors
+    medication.refresh_from_db()
+    assert medication.dose == "24 mg"
     stop_url = page("medication_stop", clinic, medication.public_id)
     confirm = client.get(stop_url)
     assert confirm.status_code == 200 and "data-confirm=" in confirm.content.decode()
@@ -258,12 +277,14 @@ def test_api_add_correct_and_stop_but_never_delete(clinic, api):
     body = created.json()
     assert body["stopped_on"] is None and body["dose"] == ""
     url = f"{URL}{body['id']}/"
-    assert api.patch(url, {"dose": "80 mg"}, format="json").status_code == 400
-    patched = api.patch(url, {"dose": "80 mg", "updated_at": body["updated_at"]}, format="json")
+    no_version = api.patch(url, {"dose": "80 mg"}, format="json")
+    assert no_version.status_code == 400 and "version" in no_version.json()
+    patched = api.patch(url, {"dose": "80 mg", "version": body["version"]}, format="json")
     assert patched.status_code == 200 and patched.json()["dose"] == "80 mg"
     assert patched.json()["name"] == "Methadone"  # a PATCH changes only what it sends
-    stale = api.patch(url, {"dose": "90 mg", "updated_at": body["updated_at"]}, format="json")
-    assert stale.status_code == 409
+    stale = api.patch(url, {"dose": "90 mg", "version": body["version"]}, format="json")
+    assert stale.status_code == 409 and stale.json()["code"] == "stale_edit"
+    assert api.get(url).json()["dose"] == "80 mg"
     deleted = api.delete(url)
     assert deleted.status_code == 405 and "never deleted" in deleted.json()["detail"]
     stopped = api.post(f"{url}stop/", {}, format="json")

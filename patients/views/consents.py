@@ -28,6 +28,7 @@ from patients.forms.consents import (
 )
 from patients.models import AvailabilityWindow, ConsentKind, Medication
 from patients.selectors import consents as selectors
+from patients.selectors.intake import open_referral_of
 from patients.services import consents as consent_services
 from patients.services import medications as medication_services
 from patients.services import schedule_constraints as availability_services
@@ -131,7 +132,10 @@ def _record(request, patient, kind: str, signature: SignatureForm, terms: dict):
 
 
 def _signed(request, patient, consent):
+    """Back to the intake while one is open (the next step is there), else to the signed consent."""
     messages.success(request, f"{consent.get_kind_display()} signed and recorded.")
+    if open_referral_of(patient) is not None:
+        return redirect("patients:chart_tab", public_id=patient.public_id, tab="intake")
     return redirect("patients:consent_detail", public_id=patient.public_id, consent_id=consent.public_id)
 
 
@@ -270,10 +274,9 @@ def _get_window(patient, window_id) -> AvailabilityWindow:
 @role_required(availability_services.may_edit_availability)
 def availability_create(request, public_id):
     patient = get_visible_patient(request.user, public_id)
-    form = AvailabilityWindowForm(request.POST or None)
+    form = AvailabilityWindowForm(request.POST or None, new=True)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        data.pop("edited_from")
         try:
             availability_services.add_availability_window(actor=request.user, patient=patient, **data)
         except SERVICE_ERRORS as error:
@@ -296,14 +299,14 @@ def availability_edit(request, public_id, window_id):
     patient = get_visible_patient(request.user, public_id)
     window = _get_window(patient, window_id)
     initial = {name: getattr(window, name) for name in availability_services.WINDOW_FIELDS}
-    initial["edited_from"] = window.updated_at
+    initial["version"] = window.version
     form = AvailabilityWindowForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        edited_from = data.pop("edited_from")
+        version = data.pop("version")
         try:
             availability_services.update_availability_window(
-                actor=request.user, window=window, expected_updated_at=edited_from, changes=data
+                actor=request.user, window=window, expected_version=version, changes=data
             )
         except SERVICE_ERRORS as error:
             add_service_errors(form, error)
@@ -376,10 +379,9 @@ def _get_medication(patient, medication_id) -> Medication:
 @role_required(medication_services.may_edit_medications)
 def medication_create(request, public_id):
     patient = get_visible_patient(request.user, public_id)
-    form = MedicationForm(request.POST or None)
+    form = MedicationForm(request.POST or None, new=True)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        data.pop("edited_from")
         try:
             medication_services.add_medication(actor=request.user, patient=patient, **data)
         except SERVICE_ERRORS as error:
@@ -402,14 +404,14 @@ def medication_edit(request, public_id, medication_id):
     patient = get_visible_patient(request.user, public_id)
     medication = _get_medication(patient, medication_id)
     initial = {name: getattr(medication, name) for name in medication_services.MEDICATION_FIELDS}
-    initial["edited_from"] = medication.updated_at
+    initial["version"] = medication.version
     form = MedicationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        edited_from = data.pop("edited_from")
+        version = data.pop("version")
         try:
             medication_services.update_medication(
-                actor=request.user, medication=medication, expected_updated_at=edited_from, changes=data
+                actor=request.user, medication=medication, expected_version=version, changes=data
             )
         except SERVICE_ERRORS as error:
             add_service_errors(form, error)
