@@ -105,3 +105,28 @@ def may_manage_care_team(user, episode: Episode) -> bool:
         ended_on__isnull=True,
         role__in=[CareTeamRole.PRIMARY_CLINICIAN, CareTeamRole.CASE_MANAGER],
     ).exists()
+
+
+def may_write_clinical(user, patient: Patient, *, allow_break_glass: bool) -> bool:
+    """Whether `user` may change `patient`'s clinical record (role rules come on top of this).
+
+    They must see the patient, work at the site holding the record, and, unless
+    `allow_break_glass` (an emergency assessment), reach the patient other than through a
+    break-the-glass grant.
+    """
+    if user.is_superuser:
+        return True
+    if not user.sites.filter(pk=patient.site_id).exists():
+        return False
+    if not visible_patients(user).filter(pk=patient.pk).exists():
+        return False
+    return allow_break_glass or active_break_glass_grant(user, patient) is None
+
+
+def require_clinical_write(user, patient: Patient, *, allow_break_glass: bool, what: str) -> None:
+    """Refuse (PermissionError: a message on the form, a 403 in the API) unless `may_write_clinical`."""
+    if not may_write_clinical(user, patient, allow_break_glass=allow_break_glass):
+        raise PermissionError(
+            f"You may not {what} for this patient: it needs a place on their care team (or intake) at "
+            "the site that holds their record, not emergency access."
+        )

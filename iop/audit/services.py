@@ -66,6 +66,42 @@ def record_event(
     return entry
 
 
+@transaction.atomic
+def record_events(*, actor, action: AuditAction | str, events: list[dict]) -> list[AuditEntry]:
+    """Append several entries at once (one lock, one insert): e.g. one read per patient on an
+    API list page. Each event: object_type, object_id, patient_public_id, reason (optional)."""
+    if not events:
+        return []
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+        pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS_HASH}
+    )
+    now = timezone.now()
+    sequence, previous_hash = head.last_sequence, head.last_hash
+    entries = []
+    for event in events:
+        sequence += 1
+        entry = AuditEntry(
+            sequence=sequence,
+            occurred_at=now,
+            actor=actor if actor is not None and actor.pk else None,
+            actor_username=getattr(actor, "username", "") or "system",
+            action=str(action),
+            object_type=event["object_type"],
+            object_id=str(event.get("object_id") or ""),
+            patient_public_id=event.get("patient_public_id"),
+            ip_address=current_ip_address.get(),
+            reason=event.get("reason", ""),
+            changed_fields=sorted(event.get("changed_fields", ())),
+            prev_hash=previous_hash,
+        )
+        entry.entry_hash = entry_hash(_link_of(entry))
+        previous_hash = entry.entry_hash
+        entries.append(entry)
+    AuditEntry.objects.bulk_create(entries)
+    AuditChainHead.objects.filter(pk=1).update(last_sequence=sequence, last_hash=previous_hash)
+    return entries
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool

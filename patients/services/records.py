@@ -11,7 +11,7 @@ from django.utils import timezone
 from iop.accounts.models import Role, Site
 from iop.accounts.permissions import ADMITTING_ROLES, PATIENT_WRITER_ROLES, may_break_glass, require_role
 from iop.audit.models import AuditAction
-from iop.audit.services import record_event
+from iop.audit.services import record_event, record_events
 from iop.core.concurrency import StaleEdit, save_if_unchanged
 from patients.access import active_break_glass_grant, may_manage_care_team
 from patients.models import (
@@ -291,6 +291,44 @@ def record_chart_view(*, actor, patient: Patient, section: str) -> BreakGlassGra
         reason=f"break-the-glass grant {grant.public_id}" if grant else "",
     )
     return grant
+
+
+@transaction.atomic
+def record_chart_views(*, actor, patients, section: str) -> None:
+    """One audited chart read per distinct patient (an API list page), in one append."""
+    patients = list({patient.pk: patient for patient in patients}.values())
+    if not patients:
+        return
+    grants = {}
+    if not (actor.is_superuser or actor.sees_whole_site):
+        on_team = set(
+            CareTeamMember.objects.filter(
+                user=actor,
+                ended_on__isnull=True,
+                episode__patient__in=patients,
+                episode__site__in=actor.sites.all(),
+            ).values_list("episode__patient_id", flat=True)
+        )
+        for grant in BreakGlassGrant.objects.filter(
+            user=actor, patient__in=patients, expires_at__gt=timezone.now()
+        ).order_by("expires_at"):
+            if grant.patient_id not in on_team:
+                grants[grant.patient_id] = grant
+    record_events(
+        actor=actor,
+        action=AuditAction.READ,
+        events=[
+            {
+                "object_type": f"patients.chart.{section}",
+                "object_id": patient.public_id,
+                "patient_public_id": patient.public_id,
+                "reason": f"break-the-glass grant {grants[patient.pk].public_id}"
+                if patient.pk in grants
+                else "",
+            }
+            for patient in patients
+        ],
+    )
 
 
 @transaction.atomic

@@ -28,11 +28,10 @@ from patients.forms.consents import (
 )
 from patients.models import AvailabilityWindow, ConsentKind, Medication
 from patients.selectors import consents as selectors
-from patients.selectors.intake import open_referral_of
 from patients.services import consents as consent_services
 from patients.services import medications as medication_services
 from patients.services import schedule_constraints as availability_services
-from patients.views.records import chart_context
+from patients.views.records import back_to_intake_or, chart_context
 
 
 def _chart_page(request, patient, template: str, section: str, **extra):
@@ -134,9 +133,9 @@ def _record(request, patient, kind: str, signature: SignatureForm, terms: dict):
 def _signed(request, patient, consent):
     """Back to the intake while one is open (the next step is there), else to the signed consent."""
     messages.success(request, f"{consent.get_kind_display()} signed and recorded.")
-    if open_referral_of(patient) is not None:
-        return redirect("patients:chart_tab", public_id=patient.public_id, tab="intake")
-    return redirect("patients:consent_detail", public_id=patient.public_id, consent_id=consent.public_id)
+    return back_to_intake_or(
+        patient, reverse("patients:consent_detail", args=[patient.public_id, consent.public_id])
+    )
 
 
 def _sign_page(request, patient, kind: str, text: str, signature: SignatureForm, terms_form=None):

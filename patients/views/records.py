@@ -130,6 +130,13 @@ def chart_context(request, patient, tab: str) -> dict:
     }
 
 
+def back_to_intake_or(patient, url: str):
+    """After a step of an open intake, go back to its checklist (the Intake tab); else to `url`."""
+    if intake_selectors.open_referral_of(patient) is not None:
+        return redirect("patients:chart_tab", public_id=patient.public_id, tab="intake")
+    return redirect(url)
+
+
 @login_required
 def chart(request, public_id, tab="intake"):
     patient = get_visible_patient(request.user, public_id)
