@@ -250,6 +250,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "iop.core.api_errors.json_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "iop.core.api_parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -329,3 +334,29 @@ PHONENUMBER_DEFAULT_REGION = "US"
 
 # DAST-10 is (c) Skinner/CAMH: offered only where the installation confirms its licence.
 DAST10_LICENCE_CONFIRMED = env.bool("DAST10_LICENCE_CONFIRMED", default=False)
+
+# --- Screening instruments ---
+
+
+def _ciwa_ar_bands(text: str):
+    """CIWA-Ar bands are protocol-dependent (CLINICAL.md): `CIWA_AR_BANDS` replaces the default
+    (ASAM 2020: mild 0-9, moderate 10-18, severe 19-67). Checked here, so a wrong value stops
+    the start instead of mis-banding withdrawal scores."""
+    from patients.instruments.definitions import CIWA_AR, CIWA_AR_DEFAULT_BANDS
+    from patients.instruments.engine import InvalidBands, parse_band_setting, validate_band_override
+
+    if not text.strip():
+        return CIWA_AR_DEFAULT_BANDS
+    try:
+        bands = parse_band_setting(text)
+        validate_band_override(CIWA_AR, bands)
+    except InvalidBands as problem:
+        raise ImproperlyConfigured(
+            f"CIWA_AR_BANDS={text!r} is not valid: {problem}. Write name:low-high bands, least severe "
+            "first, covering every total from 0 to 67 with no gap or overlap and keeping a band "
+            "named 'moderate', e.g. CIWA_AR_BANDS=mild:0-9,moderate:10-18,severe:19-67."
+        ) from None
+    return bands
+
+
+CIWA_AR_BANDS = _ciwa_ar_bands(env("CIWA_AR_BANDS", default=""))

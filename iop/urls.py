@@ -45,5 +45,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
+handler400 = "iop.reports.errors.bad_request"
+handler403 = "iop.reports.errors.permission_denied"
 handler404 = "iop.reports.errors.not_found"
 handler500 = "iop.reports.errors.server_error"

@@ -10,6 +10,19 @@ def not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+def bad_request(request, exception=None):
+    """E.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE, or a disallowed host."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Bad request: the request is too large or malformed."}, status=400)
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
+    return render(request, "403.html", status=403)
+
+
 def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error. Nothing already saved was lost."}, status=500)

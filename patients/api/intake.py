@@ -7,14 +7,14 @@ from drf_spectacular.utils import extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
 from iop.accounts.models import Site
 from iop.accounts.selectors import staff_visible_to
-from patients.access import get_visible_patient
-from patients.models import EligibilityReview, Referral, ReferralOutcome, ReferralStatus
-from patients.selectors.intake import visible_referrals
+from patients.models import EligibilityReview, Patient, Referral, ReferralOutcome, ReferralStatus
+from patients.selectors.intake import describe_duplicates, visible_referrals
 from patients.services import intake as intake_services
 from patients.services import records as record_services
 from patients.services.intake import CLOSING_OUTCOMES
@@ -137,6 +137,14 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
             referrals = referrals.filter(status=status_filter)
         return referrals
 
+    def list(self, request, *args, **kwargs):
+        """Each referral shows its reason: one audited chart read per patient on the page."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        record_services.record_chart_views(
+            actor=request.user, patients=[referral.patient for referral in page], section="api.referrals"
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def retrieve(self, request, *args, **kwargs):
         referral = self.get_object()
         record_services.record_chart_view(
@@ -150,7 +158,10 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         data = dict(serializer.validated_data)
         patient = None
         if "patient" in data:
-            patient = get_visible_patient(request.user, data.pop("patient")["public_id"])
+            # A record the caller may see, or a duplicate named by `new_patient` (the service checks).
+            patient = Patient.objects.filter(public_id=data.pop("patient")["public_id"]).first()
+            if patient is None:
+                raise NotFound("No such patient.")
         fields = {name: data[name] for name in intake_services.REFERRAL_FIELDS if name in data}
         try:
             referral = intake_services.record_referral(
@@ -164,8 +175,15 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
             )
         except intake_services.PossibleDuplicate as duplicate:
             matches = [
-                {"id": str(p.public_id), "mrn": p.mrn, "site": p.site.name, "date_of_birth": p.date_of_birth}
-                for p in duplicate.matches
+                {
+                    "id": str(d["patient"].public_id),
+                    "site": d["patient"].site.name,
+                    "visible": True,
+                    "mrn": d["patient"].mrn,
+                }
+                if d["visible"]
+                else {"id": str(d["patient"].public_id), "site": d["patient"].site.name, "visible": False}
+                for d in describe_duplicates(request.user, duplicate.matches)
             ]
             return Response(
                 {"detail": duplicate.messages[0], "code": "possible_duplicate", "matches": matches},

@@ -176,6 +176,12 @@ class EpisodeSerializer(serializers.ModelSerializer):
     current_phase = PhaseSerializer(read_only=True)
     care_team = serializers.SerializerMethodField()
     care_team_assignments = CareTeamAssignmentField(write_only=True, required=False)
+    acknowledge_concerns = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="Admit despite the intake's concerns (a 400 lists them); needs `admission_note`.",
+    )
     version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
 
     class Meta:
@@ -193,6 +199,8 @@ class EpisodeSerializer(serializers.ModelSerializer):
             "phase_started_on",
             "care_team",
             "care_team_assignments",
+            "acknowledge_concerns",
+            "admission_note",
             "version",
         ]
         read_only_fields = ["status", "discharged_on", "discharge_reason", "phase_started_on"]
@@ -239,11 +247,13 @@ class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
             site=data["site"],
             admitted_on=data["admitted_on"],
             care_team=data.get("care_team_assignments", {}),
+            acknowledge_concerns=data.get("acknowledge_concerns", False),
+            admission_note=data.get("admission_note", ""),
         )
 
     def perform_update(self, serializer):
         data = serializer.validated_data
-        unsupported = set(data) - {"care_team_assignments", "version"}
+        unsupported = set(data) - {"care_team_assignments", "version", "acknowledge_concerns"}
         if unsupported:
             raise ApiValidationError({name: ["Cannot be changed here."] for name in sorted(unsupported)})
         if "version" not in data:

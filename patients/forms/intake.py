@@ -33,6 +33,15 @@ class _StaffChoice(forms.ModelChoiceField):
         return f"{user.get_full_name() or user.username} ({user.get_role_display()})"
 
 
+class _DuplicateChoice(forms.ModelChoiceField):
+    """Labels come from `describe_duplicates` (nothing about records the user may not see)."""
+
+    labels: dict = {}
+
+    def label_from_instance(self, patient: Patient) -> str:
+        return self.labels.get(patient.pk, "An existing record")
+
+
 class ReferralForm(forms.Form):
     """A new referral: who is referred (a new person, or an existing record) and why."""
 
@@ -72,7 +81,7 @@ class ReferralForm(forms.Form):
         help_text="When the first call came in. Empty means now.",
     )
     # Duplicate handling (shown only when a possible duplicate was found)
-    attach_to = forms.ModelChoiceField(
+    attach_to = _DuplicateChoice(
         queryset=Patient.objects.none(),
         required=False,
         to_field_name="public_id",
@@ -115,12 +124,16 @@ class ReferralForm(forms.Form):
         )
         if user.role in (Role.CLINICIAN, Role.MEDICAL):
             self.fields["intake_clinician"].initial = user.public_id
-        # Offer the duplicates found; accept any record at the user's sites (the service checks).
-        self.fields["attach_to"].queryset = (
-            Patient.objects.filter(pk__in=[p.pk for p in duplicates])
-            if duplicates
-            else Patient.objects.filter(site__in=sites)
-        )
+        # Offer the duplicates found (`duplicates`: describe_duplicates rows). On the next post,
+        # accept any record at the user's sites: the service attaches only to a record the user
+        # may see or that the typed name and date of birth identify.
+        if duplicates:
+            self.fields["attach_to"].queryset = Patient.objects.filter(
+                pk__in=[d["patient"].pk for d in duplicates]
+            )
+            self.fields["attach_to"].labels = {d["patient"].pk: d["label"] for d in duplicates}
+        else:
+            self.fields["attach_to"].queryset = Patient.objects.filter(site__in=sites)
         self.helper = FormHelper()
         self.helper.form_tag = False
         duplicate_section = (

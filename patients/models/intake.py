@@ -75,6 +75,9 @@ class Referral(VersionedRecord):
         ordering = ["referred_at", "id"]
         indexes = [models.Index(fields=["site", "status", "referred_at"])]
         constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=Q(status="open"), name="one_open_referral_per_patient"
+            ),
             models.CheckConstraint(
                 condition=(Q(status="open", outcome="") | (Q(status="closed") & ~Q(outcome=""))),
                 name="referral_outcome_iff_closed",

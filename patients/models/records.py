@@ -172,6 +172,9 @@ class Episode(VersionedRecord):
         related_name="episodes",
         help_text="The referral this admission answered (time to admission is measured from it).",
     )
+    admission_note = models.TextField(
+        blank=True, help_text="Why the patient was admitted despite the concerns shown at admission."
+    )
 
     class Meta:
         ordering = ["-admitted_on", "-id"]

@@ -45,8 +45,9 @@ def intake_queue(user) -> QuerySet[Referral]:
         Referral.objects.filter(status=ReferralStatus.OPEN, site__in=referral_sites_of(user))
         .select_related("patient", "site", "intake_clinician")
         .annotate(
-            instruments_done=Count("patient__instrument_responses", distinct=True),
-            has_asam=Exists(AsamAssessment.objects.filter(patient=OuterRef("patient"))),
+            # This referral's own screening: a readmission starts from scratch.
+            instruments_done=Count("instrument_responses", distinct=True),
+            has_asam=Exists(AsamAssessment.objects.filter(referral=OuterRef("pk"))),
             has_eligibility=Exists(EligibilityReview.objects.filter(referral=OuterRef("pk"))),
             has_treatment_consent=Exists(active_treatment_consent),
         )
@@ -94,14 +95,21 @@ class AdmissionReadiness:
 
 
 def admission_readiness(patient: Patient, referral: Referral | None) -> AdmissionReadiness:
+    """Blockers and concerns before admitting. With an open referral, only that referral's
+    screening counts (a readmission is judged on this intake, not the last episode's)."""
     readiness = AdmissionReadiness()
     if not has_active_treatment_consent(patient):
         readiness.blockers.append(
             "No signed consent to treatment: the patient must sign one before admission."
         )
-    assessment = AsamAssessment.objects.filter(patient=patient).order_by("-assessed_at").first()
+    assessments = AsamAssessment.objects.filter(patient=patient)
+    responses = InstrumentResponse.objects.filter(patient=patient)
+    if referral is not None:
+        assessments = assessments.filter(referral=referral)
+        responses = responses.filter(referral=referral)
+    assessment = assessments.order_by("-assessed_at").first()
     if assessment is None:
-        readiness.concerns.append("No ASAM assessment recorded.")
+        readiness.concerns.append("No ASAM assessment recorded for this intake.")
     elif assessment.chosen_level not in IOP_LEVELS:
         readiness.concerns.append(
             f"The ASAM assessment chose level {assessment.chosen_level}, not IOP (2.1)."
@@ -113,8 +121,7 @@ def admission_readiness(patient: Patient, referral: Referral | None) -> Admissio
         readiness.concerns.append("Eligibility not met: " + ", ".join(eligibility.unmet_criteria) + ".")
     for alert in ClinicalAlert.objects.filter(patient=patient, resolved_at__isnull=True):
         readiness.concerns.append(f"Open alert: {alert.message}")
-    withdrawal = latest_withdrawal_flags(patient)
-    readiness.concerns.extend(withdrawal)
+    readiness.concerns.extend(withdrawal_flags_in(responses))
     return readiness
 
 
@@ -124,15 +131,11 @@ WITHDRAWAL_FLAGS = {
 }
 
 
-def latest_withdrawal_flags(patient: Patient) -> list[str]:
-    """The latest CIWA-Ar and COWS results that recommend withdrawal management or review."""
+def withdrawal_flags_in(responses) -> list[str]:
+    """The latest CIWA-Ar and COWS among `responses` that recommend withdrawal management or review."""
     messages = []
     for code in ("ciwa-ar", "cows"):
-        latest = (
-            InstrumentResponse.objects.filter(patient=patient, instrument_code=code)
-            .order_by("-administered_at")
-            .first()
-        )
+        latest = responses.filter(instrument_code=code).order_by("-administered_at").first()
         if latest is None:
             continue
         for flag, wording in WITHDRAWAL_FLAGS.items():
@@ -151,6 +154,38 @@ def intake_card_context(patient: Patient) -> dict:
     return {
         "open_referral": referral,
         "eligibility": referral.eligibility_reviews.select_related("reviewed_by").first(),
+        "referral_asam": AsamAssessment.objects.filter(referral=referral).order_by("-assessed_at").first(),
         "readiness": admission_readiness(patient, referral),
         "past_referrals": Referral.objects.filter(patient=patient).exclude(pk=referral.pk)[:10],
     }
+
+
+def describe_duplicates(user, matches) -> list[dict]:
+    """What a user may be told about each possible duplicate: everything for records they may
+    see; for others only that a record exists at a site (no MRN, status or id)."""
+    from patients.access import visible_patients
+
+    visible = set(visible_patients(user).filter(pk__in=[m.pk for m in matches]).values_list("pk", flat=True))
+    described = []
+    for match in matches:
+        if match.pk in visible:
+            status = match.current_episode.get_status_display() if match.current_episode else "Pre-admission"
+            described.append(
+                {
+                    "patient": match,
+                    "visible": True,
+                    "label": f"{match.legal_first_name} {match.legal_last_name}, born "
+                    f"{match.date_of_birth:%Y-%m-%d}, MRN {match.mrn} at {match.site.name} "
+                    f"({status.lower()})",
+                }
+            )
+        else:
+            described.append(
+                {
+                    "patient": match,
+                    "visible": False,
+                    "label": f"A record with this name and date of birth at {match.site.name}, held by "
+                    "another care team",
+                }
+            )
+    return described

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from patients.access import visible_patients
 from patients.models import (
+    AlertSeverity,
     BreakGlassGrant,
     CareTeamMember,
     CareTeamRole,
@@ -59,12 +60,18 @@ def caseload_for(user) -> QuerySet[Patient]:
 
 
 def active_alerts_for(user, *, limit: int = 20) -> QuerySet[ClinicalAlert]:
-    """Unresolved alerts on the patients of the user's current care teams and open intakes."""
+    """Unresolved alerts the user must see on their home page: on the patients of their care
+    teams and open intakes, the ones they raised, and (clinical supervisors) every high alert
+    at their sites, so an alert on a patient without a care team still reaches someone.
+    Always within what the user may see."""
     on_my_team = CareTeamMember.objects.filter(user=user, ended_on__isnull=True).values("episode__patient")
     my_intakes = Referral.objects.filter(intake_clinician=user, status=ReferralStatus.OPEN).values("patient")
+    mine = Q(patient__in=on_my_team) | Q(patient__in=my_intakes) | Q(raised_by=user)
+    if user.is_clinical_supervisor:
+        mine |= Q(severity=AlertSeverity.HIGH, patient__site__in=user.sites.all())
     return (
-        ClinicalAlert.objects.filter(resolved_at__isnull=True)
-        .filter(Q(patient__in=on_my_team) | Q(patient__in=my_intakes))
+        ClinicalAlert.objects.filter(resolved_at__isnull=True, patient__in=visible_patients(user))
+        .filter(mine)
         .select_related("patient")
         .order_by("-created_at")[:limit]
     )

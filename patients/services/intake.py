@@ -5,7 +5,7 @@ which closes the referral it answers."""
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from iop.accounts.models import Role, Site
@@ -13,6 +13,7 @@ from iop.accounts.permissions import PATIENT_WRITER_ROLES, require_role
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.core.concurrency import save_if_unchanged
+from patients.access import can_see_patient
 from patients.models import (
     EligibilityReview,
     EpisodeStatus,
@@ -57,6 +58,11 @@ def _check_intake_clinician(site: Site, clinician) -> None:
         raise ValidationError({"intake_clinician": "Choose an active clinician or medical staff member."})
     if not clinician.sites.filter(pk=site.pk).exists():
         raise ValidationError({"intake_clinician": "That staff member does not work at this site."})
+
+
+def _require_referral_site(actor, referral: Referral) -> None:
+    if not (actor.is_superuser or actor.sites.filter(pk=referral.site_id).exists()):
+        raise PermissionError("This referral is at a site you do not work at.")
 
 
 def _check_referred_at(referred_at: datetime) -> None:
@@ -109,18 +115,43 @@ def record_referral(
         if matches:
             _show_duplicates(actor, matches)
             raise PossibleDuplicate(matches)
-    with transaction.atomic():
-        return _record_referral(
-            actor=actor,
-            site=site,
-            patient=patient,
-            new_patient=new_patient,
-            referred_at=referred_at,
-            **referral_fields,
+    try:
+        with transaction.atomic():
+            return _record_referral(
+                actor=actor,
+                site=site,
+                patient=patient,
+                new_patient=new_patient,
+                confirmed_new_person=confirmed_new_person,
+                referred_at=referred_at,
+                **referral_fields,
+            )
+    except IntegrityError as error:  # one open referral per patient (a database constraint)
+        raise ValidationError("This patient already has an open referral: continue that one.") from error
+
+
+def _may_attach(actor, patient: Patient, new_patient: dict | None) -> bool:
+    """A referral may be attached to a record the actor can see, or to the record that the name
+    and date of birth the caller gave identify (the duplicate found at referral)."""
+    if can_see_patient(actor, patient):
+        return True
+    if not new_patient:
+        return False
+    return (
+        possible_duplicates(
+            actor,
+            legal_first_name=new_patient.get("legal_first_name", ""),
+            legal_last_name=new_patient.get("legal_last_name", ""),
+            date_of_birth=new_patient.get("date_of_birth"),
         )
+        .filter(pk=patient.pk)
+        .exists()
+    )
 
 
-def _record_referral(*, actor, site, patient, new_patient, referred_at, **referral_fields) -> Referral:
+def _record_referral(
+    *, actor, site, patient, new_patient, confirmed_new_person, referred_at, **referral_fields
+) -> Referral:
     unknown = set(referral_fields) - set(REFERRAL_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
@@ -128,14 +159,30 @@ def _record_referral(*, actor, site, patient, new_patient, referred_at, **referr
         raise ValidationError({"reason": "Say why the person is referred."})
     referred_at = referred_at or timezone.now()
     _check_referred_at(referred_at)
+    if referral_fields.get("intake_clinician") is None and actor.role in INTAKE_CLINICIAN_ROLES:
+        referral_fields["intake_clinician"] = actor  # someone must see this intake's alerts
     _check_intake_clinician(site, referral_fields.get("intake_clinician"))
     if patient is None:
         if not new_patient:
             raise ValidationError("Choose the patient or give the new person's details.")
+        # Serialise registrations at the site, then look again: two people recording the same
+        # caller at once must not make two records.
+        Site.objects.select_for_update().filter(pk=site.pk).first()
+        if (
+            not confirmed_new_person
+            and possible_duplicates(
+                actor,
+                legal_first_name=new_patient.get("legal_first_name", ""),
+                legal_last_name=new_patient.get("legal_last_name", ""),
+                date_of_birth=new_patient.get("date_of_birth"),
+            ).exists()
+        ):
+            raise ValidationError("A record for this person was just created: record the referral again.")
         patient = register_patient(actor=actor, site=site, **new_patient)
     else:
-        if not (actor.is_superuser or actor.sites.filter(pk=patient.site_id).exists()):
-            raise ValidationError("That patient's record is held at a site you do not work at.")
+        if not _may_attach(actor, patient, new_patient):
+            raise ValidationError("No such patient.")
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
         if patient.episodes.filter(status=EpisodeStatus.ACTIVE).exists():
             raise ValidationError("This patient is in treatment now (an active episode of care).")
         if Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN).exists():
@@ -150,6 +197,7 @@ def _record_referral(*, actor, site, patient, new_patient, referred_at, **referr
 @transaction.atomic
 def update_referral(*, actor, referral: Referral, expected_version: int | None, changes: dict) -> Referral:
     require_role(actor, PATIENT_WRITER_ROLES, "change referrals")
+    _require_referral_site(actor, referral)
     if referral.status != ReferralStatus.OPEN:
         raise ValidationError("This referral is closed.")
     unknown = set(changes) - set(REFERRAL_FIELDS) - {"referred_at"}
@@ -157,6 +205,8 @@ def update_referral(*, actor, referral: Referral, expected_version: int | None, 
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
     if "referred_at" in changes:
         _check_referred_at(changes["referred_at"])
+        if referral.screened_at and changes["referred_at"] > referral.screened_at:
+            raise ValidationError({"referred_at": "The referral cannot be after its first screening."})
     if "intake_clinician" in changes:
         _check_intake_clinician(referral.site, changes["intake_clinician"])
     changed = [name for name, value in changes.items() if getattr(referral, name) != value]
@@ -175,6 +225,7 @@ def close_referral(
     """Close a referral that did not lead to admission: referred elsewhere (say where and why),
     declined, or no show. (Admission closes its referral itself.)"""
     require_role(actor, PATIENT_WRITER_ROLES, "close referrals")
+    _require_referral_site(actor, referral)
     if outcome not in CLOSING_OUTCOMES:
         raise ValidationError({"outcome": "Choose referred elsewhere, declined or no show."})
     if outcome == ReferralOutcome.REFERRED_ELSEWHERE and not detail.strip():
@@ -200,6 +251,7 @@ def close_referral(
 def review_eligibility(*, actor, referral: Referral, notes: str = "", **criteria: bool) -> EligibilityReview:
     """Record the eligibility checklist (a new review each time; the latest counts)."""
     require_role(actor, (Role.CLINICIAN, Role.MEDICAL, Role.CASE_MANAGER), "review eligibility")
+    _require_referral_site(actor, referral)
     if referral.status != ReferralStatus.OPEN:
         raise ValidationError("This referral is closed.")
     unknown = set(criteria) - set(EligibilityReview.CRITERIA)

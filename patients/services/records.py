@@ -1,7 +1,7 @@
 """Business events on patients and episodes: one transaction each, audit inside."""
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +13,7 @@ from iop.accounts.permissions import ADMITTING_ROLES, PATIENT_WRITER_ROLES, may_
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event, record_events
 from iop.core.concurrency import StaleEdit, save_if_unchanged
-from patients.access import active_break_glass_grant, may_manage_care_team
+from patients.access import active_break_glass_grant, may_manage_care_team, require_clinical_write
 from patients.models import (
     AlertSeverity,
     BreakGlassGrant,
@@ -29,7 +29,6 @@ from patients.models import (
     ReferralStatus,
     new_mrn,
 )
-from patients.selectors.consents import has_active_treatment_consent
 from patients.services.auditing import audit_patient_change
 
 PATIENT_IDENTITY_FIELDS = (
@@ -124,6 +123,7 @@ def update_patient(
 ) -> Patient:
     """Change demographic fields; refuses (StaleEdit) if someone saved since `expected_version`."""
     require_role(actor, PATIENT_WRITER_ROLES, "edit patients")
+    require_clinical_write(actor, patient, allow_break_glass=False, what="edit the patient record")
     unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
@@ -156,6 +156,16 @@ def _validate_care_team(site: Site, care_team: Mapping[str, object]) -> None:
         raise ValidationError(errors)
 
 
+def _admission_moment(admitted_on: date, referred_at):
+    """When the referral counts as answered: now for today's admissions, else noon of the
+    (back-dated) admission day, never before the referral itself."""
+    now = timezone.now()
+    if admitted_on >= timezone.localdate(now):
+        return now
+    noon = timezone.make_aware(datetime.combine(admitted_on, time(12, 0)))
+    return max(noon, referred_at)
+
+
 @transaction.atomic
 def admit_patient(
     *,
@@ -166,40 +176,50 @@ def admit_patient(
     admitted_on: date,
     care_team: Mapping[str, object],
     referral: Referral | None = None,
+    acknowledge_concerns: bool = False,
     admission_note: str = "",
 ) -> Episode:
     """Open an episode of care in Phase 1 of `program` with its care team.
 
-    Refused without an active, signed consent to treatment. Closes the patient's open
-    referral (or the one given) as admitted, which records the time to admission.
-    `admission_note` (e.g. why the clinician admits despite a concern) goes to the audit trail.
+    Refused without an active, signed consent to treatment. When the intake leaves concerns
+    (no ASAM assessment, a level other than IOP, eligibility not met, open alerts, withdrawal
+    risk), the admitting clinician must acknowledge them and say why (`admission_note`, kept
+    on the episode). Closes the patient's open referral (or the one given) as admitted, which
+    records the time to admission.
     """
+    from patients.selectors.intake import admission_readiness
+
     require_role(actor, ADMITTING_ROLES, "admit patients")
     _require_site(actor, site)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if Episode.objects.filter(patient=patient, status=EpisodeStatus.ACTIVE).exists():
         raise ValidationError("This patient already has an active episode of care.")
-    if not has_active_treatment_consent(patient):
-        raise ValidationError(
-            "Admission needs a signed consent to treatment: the patient has none that is active. "
-            "Record the consent first."
-        )
-    if not program.is_active:
-        raise ValidationError({"program": "That program is not accepting admissions."})
-    if admitted_on > timezone.localdate():
-        raise ValidationError({"admitted_on": "Admission date cannot be in the future."})
-    first_phase = program.phases.order_by("order").first()
-    if first_phase is None:
-        raise ValidationError({"program": "That program has no phases defined."})
-    _validate_care_team(site, care_team)
     if referral is None:
         referral = (
             Referral.objects.select_for_update().filter(patient=patient, status=ReferralStatus.OPEN).first()
         )
     elif referral.patient_id != patient.pk or referral.status != ReferralStatus.OPEN:
         raise ValidationError("That referral is not an open referral of this patient.")
+    readiness = admission_readiness(patient, referral)
+    if readiness.blockers:
+        raise ValidationError(" ".join(readiness.blockers))
+    if readiness.concerns and not (acknowledge_concerns and admission_note.strip()):
+        raise ValidationError(
+            {
+                "acknowledge_concerns": "Admitting despite these concerns needs your confirmation and a "
+                "reason: " + " ".join(readiness.concerns)
+            }
+        )
+    if not program.is_active:
+        raise ValidationError({"program": "That program is not accepting admissions."})
+    if admitted_on > timezone.localdate():
+        raise ValidationError({"admitted_on": "Admission date cannot be in the future."})
     if referral is not None and admitted_on < timezone.localtime(referral.referred_at).date():
         raise ValidationError({"admitted_on": "Admission cannot be before the referral."})
+    first_phase = program.phases.order_by("order").first()
+    if first_phase is None:
+        raise ValidationError({"program": "That program has no phases defined."})
+    _validate_care_team(site, care_team)
     episode = Episode.objects.create(
         patient=patient,
         program=program,
@@ -208,6 +228,7 @@ def admit_patient(
         current_phase=first_phase,
         phase_started_on=admitted_on,
         referral=referral,
+        admission_note=admission_note.strip() if readiness.concerns else "",
     )
     for team_role, user in care_team.items():
         if user is not None:
@@ -216,24 +237,23 @@ def admit_patient(
     patient.site = site
     save_if_unchanged(patient, expected_version=None, fields=["current_episode", "site"])
     if referral is not None:
-        now = timezone.now()
         referral.status = ReferralStatus.CLOSED
         referral.outcome = ReferralOutcome.ADMITTED
-        referral.admitted_at = now
-        referral.closed_at = now
+        referral.admitted_at = _admission_moment(admitted_on, referral.referred_at)
+        referral.closed_at = timezone.now()
         save_if_unchanged(
             referral, expected_version=None, fields=["status", "outcome", "admitted_at", "closed_at"]
         )
         audit_patient_change(
             actor, AuditAction.UPDATE, referral, patient, changed_fields=["status", "outcome"]
         )
+    changed = ["program", "site", "admitted_on", "current_phase", "care_team"]
     audit_patient_change(
         actor,
         AuditAction.CREATE,
         episode,
         patient,
-        changed_fields=["program", "site", "admitted_on", "current_phase", "care_team"],
-        reason=admission_note.strip(),
+        changed_fields=[*changed, "admission_note"] if episode.admission_note else changed,
     )
     return episode
 

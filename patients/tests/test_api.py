@@ -134,6 +134,8 @@ def test_admit_through_the_api_opens_phase_1_with_the_care_team(clinic, api):
     refused = api.post("/api/v1/episodes/", body, format="json")
     assert refused.status_code == 400 and "consent to treatment" in str(refused.json())
     sign_treatment_consent(referral, clinic.clinician_on_team)
+    concerns = api.post("/api/v1/episodes/", body, format="json")
+    assert concerns.status_code == 400 and "No ASAM assessment" in str(concerns.json()["acknowledge_concerns"])
     response = api.post(
         "/api/v1/episodes/",
         {
@@ -145,11 +147,14 @@ def test_admit_through_the_api_opens_phase_1_with_the_care_team(clinic, api):
                 "primary_clinician": str(clinic.clinician_on_team.public_id),
                 "case_manager": str(clinic.case_manager.public_id),
             },
+            "acknowledge_concerns": True,
+            "admission_note": "Assessed by the referring hospital; ASAM to follow this week",
         },
         format="json",
     )
     assert response.status_code == 201, response.json()
     body = response.json()
+    assert body["admission_note"].startswith("Assessed by the referring hospital")
     assert body["current_phase"]["order"] == 1 and body["status"] == EpisodeStatus.ACTIVE
     assert {m["role"] for m in body["care_team"]} == {"primary_clinician", "case_manager"}
     referral.refresh_from_db()

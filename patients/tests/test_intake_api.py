@@ -61,6 +61,8 @@ def test_referral_to_admission_through_the_api(clinic):
             "site": str(clinic.site_a.public_id),
             "admitted_on": referral["referred_at"][:10],
             "care_team_assignments": {"primary_clinician": str(clinic.clinician_on_team.public_id)},
+            "acknowledge_concerns": True,
+            "admission_note": "ASAM done on paper at the hospital",
         },
         format="json",
     )

@@ -21,7 +21,7 @@ from patients.forms.intake import (
 )
 from patients.models import Urgency
 from patients.selectors import active_programs
-from patients.selectors.intake import admission_readiness, intake_queue, open_referral_of
+from patients.selectors.intake import admission_readiness, describe_duplicates, intake_queue, open_referral_of
 from patients.services import intake as intake_services
 from patients.services import records as record_services
 from patients.views.records import chart_context
@@ -61,13 +61,13 @@ def referral_create(request):
                 actor=request.user,
                 site=form.cleaned_data["site"],
                 patient=attach_to,
-                new_patient=None if attach_to else form.person(),
+                new_patient=form.person(),  # with `patient`: the identity that names that record
                 confirmed_new_person=form.cleaned_data["confirmed_new_person"],
                 referred_at=form.cleaned_data["referred_at"],
                 **form.referral(),
             )
         except intake_services.PossibleDuplicate as duplicate:
-            duplicates = duplicate.matches
+            duplicates = describe_duplicates(request.user, duplicate.matches)
             form = ReferralForm(request.POST, user=request.user, duplicates=duplicates)
             form.is_valid()
             form.add_error(None, duplicate.messages[0])
@@ -184,6 +184,7 @@ def admit(request, public_id):
                 admitted_on=form.cleaned_data["admitted_on"],
                 care_team=form.care_team(),
                 referral=referral,
+                acknowledge_concerns=form.cleaned_data.get("acknowledge_concerns", False),
                 admission_note=form.cleaned_data.get("admission_note", ""),
             )
         except SERVICE_ERRORS as error:
