@@ -110,13 +110,22 @@ def may_manage_care_team(user, episode: Episode) -> bool:
 def may_write_clinical(user, patient: Patient, *, allow_break_glass: bool) -> bool:
     """Whether `user` may change `patient`'s clinical record (role rules come on top of this).
 
-    They must see the patient, work at the site holding the record, and, unless
+    They must see the patient, work at the site holding the record (or at the site of their
+    open referral), and, unless
     `allow_break_glass` (an emergency assessment), reach the patient other than through a
     break-the-glass grant.
     """
     if user.is_superuser:
         return True
-    if not user.sites.filter(pk=patient.site_id).exists():
+    # The site holding the record, or the site of the patient's open referral (someone coming
+    # back through another site is screened and consented there before admission moves them).
+    sites = [
+        patient.site_id,
+        *Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN).values_list(
+            "site_id", flat=True
+        ),
+    ]
+    if not user.sites.filter(pk__in=sites).exists():
         return False
     if not visible_patients(user).filter(pk=patient.pk).exists():
         return False

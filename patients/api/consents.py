@@ -1,9 +1,13 @@
 """REST API: consents, availability windows and medications.
 
 The same services, role rules and audit as the pages:
-- a patient outside the caller's reach does not exist (404); a role that may not write gets 403;
+- a patient outside the caller's reach does not exist (404); a role that may not write gets 403,
+  and so does a caller who sees the patient but may not change their record (through another
+  site or break-the-glass: `patients.access.require_clinical_write`, in the services);
 - lists are per chart (`?patient=` is required) and every list or detail read is a chart read
-  in the audit trail; writes are audited by the services;
+  in the audit trail (`record_chart_view`: one entry, naming a break-the-glass grant if the
+  read went through one; the query count does not grow with the rows); writes are audited by
+  the services;
 - consents are signed (POST, after POST /consents/preview/ gave the text the patient read and
   its digest) and revoked (POST /consents/{id}/revoke/), never edited or deleted;
 - availability windows and medications are edited with PATCH carrying the `version` the client
@@ -24,7 +28,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
 from iop.accounts.models import WEEKDAY_NAMES
-from patients.access import get_visible_patient, visible_patients
+from patients.access import get_visible_patient, require_clinical_write, visible_patients
 from patients.models import (
     AvailabilityKind,
     AvailabilityWindow,
@@ -250,6 +254,8 @@ class ConsentViewSet(ChartRecordViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         patient = get_visible_patient(request.user, data.pop("patient")["public_id"])
+        # Only someone who may then record the consent is shown the text to sign.
+        require_clinical_write(request.user, patient, allow_break_glass=False, what="record a consent")
         text = consent_services.consent_text(patient, data.pop("kind"), **data)
         record_chart_view(actor=request.user, patient=patient, section="api")
         return Response({"text": text, "text_digest": consent_services.text_digest(text)})

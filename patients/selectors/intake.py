@@ -66,13 +66,16 @@ def open_referral_of(patient: Patient) -> Referral | None:
 def possible_duplicates(
     user, *, legal_first_name: str, legal_last_name: str, date_of_birth
 ) -> QuerySet[Patient]:
-    """Patients at the user's sites with the same legal name and date of birth.
+    """Patients anywhere in the organisation with the same legal name and date of birth.
 
-    Deliberately wider than the user's care teams: a duplicate record is a safety risk. Only
-    name, date of birth, MRN and site are shown, and showing them is audited by the caller.
+    Deliberately wider than what the user may see: a duplicate record is a safety risk, and a
+    person coming back may be referred to another site. `describe_duplicates` decides what the
+    user is told about each match (for unseen records only that one exists, and where), and
+    showing matches is audited by the caller.
     """
+    if not (legal_first_name and legal_last_name and date_of_birth):
+        return Patient.objects.none()
     return Patient.objects.filter(
-        site__in=referral_sites_of(user),
         legal_first_name__iexact=legal_first_name.strip(),
         legal_last_name__iexact=legal_last_name.strip(),
         date_of_birth=date_of_birth,

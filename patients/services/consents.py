@@ -5,7 +5,11 @@ Who may do what (docs/decisions/0005-consents.md):
   reads the text on the screen and signs by typing their legal name; the staff member is the
   witness. Peer support does not record consents.
 - The same roles record a revocation, with a note on how the patient asked (42 CFR 2.31 allows
-  a revocation in writing or orally).
+  a revocation in writing or orally). The note is kept on the consent only: it may be clinical,
+  so the permanent audit trail gets the names of the fields changed, never the note.
+- Only someone who reaches the patient through their care team (or intake) at the site holding
+  the record writes here: not an admin of another site who sees an old episode there, and not
+  a clinician through break-the-glass (`patients.access.require_clinical_write`).
 - A signed consent is never edited or deleted: it expires or is revoked, and re-signing
   records a new consent.
 
@@ -25,6 +29,7 @@ from iop.accounts.models import Role
 from iop.accounts.permissions import require_role
 from iop.audit.context import current_ip_address
 from iop.audit.models import AuditAction
+from patients.access import require_clinical_write
 from patients.models import Consent, ConsentKind, ConsentStatus, Patient
 from patients.services.auditing import audit_patient_change
 
@@ -237,6 +242,7 @@ def record_consent(
     )
     # One signing at a time per patient: the duplicate check below is then race-free.
     patient = Patient.objects.select_for_update().select_related("site").get(pk=patient.pk)
+    require_clinical_write(actor, patient, allow_break_glass=False, what="record a consent")
     text = consent_text(patient, kind, **terms)
     if text_digest(text) != (text_digest_shown or "").strip().lower():
         raise ValidationError(
@@ -289,6 +295,9 @@ def record_consent(
 def revoke_consent(*, actor, consent: Consent, note: str) -> Consent:
     """Record that the patient revoked a consent. Compare-and-set: it is revoked once."""
     require_role(actor, CONSENT_ROLES, "record the revocation of consents")
+    require_clinical_write(
+        actor, consent.patient, allow_break_glass=False, what="record the revocation of a consent"
+    )
     note = (note or "").strip()
     if not note:
         raise ValidationError(
@@ -303,12 +312,12 @@ def revoke_consent(*, actor, consent: Consent, note: str) -> Consent:
     if not updated:
         raise ValidationError("This consent was already revoked.")
     consent.refresh_from_db()
+    # The note may be clinical: it stays on the consent; the audit names the fields only.
     audit_patient_change(
         actor,
         AuditAction.UPDATE,
         consent,
         consent.patient,
         changed_fields=["revoked_at", "revoked_by", "revocation_note"],
-        reason=note,
     )
     return consent

@@ -3,6 +3,10 @@
 The list explains expected drug-test results (a patient on buprenorphine is expected to test
 positive for it). Medical staff and clinicians keep it. A medication is never deleted: it is
 stopped (`stopped_on`), and stays in the record as a past medication.
+
+Only someone who reaches the patient through their care team (or intake) at the site holding
+the record changes the list: not through another site or break-the-glass
+(`patients.access.require_clinical_write`).
 """
 
 from collections.abc import Mapping
@@ -17,10 +21,12 @@ from iop.accounts.models import Role
 from iop.accounts.permissions import require_role
 from iop.audit.models import AuditAction
 from iop.core.concurrency import save_if_unchanged
+from patients.access import require_clinical_write
 from patients.models import Medication, MedicationClass, Patient
 from patients.services.auditing import audit_patient_change
 
 MEDICATION_ROLES = frozenset({Role.MEDICAL, Role.CLINICIAN})
+WRITE = "change the medication list"
 MEDICATION_FIELDS = ("name", "medication_class", "dose", "prescriber", "started_on", "stopped_on")
 TEXT_LIMITS = {"name": 120, "dose": 80, "prescriber": 120}
 
@@ -62,7 +68,8 @@ def add_medication(
     stopped_on: date | None = None,
 ) -> Medication:
     """Add a prescribed medication to the patient's list."""
-    require_role(actor, MEDICATION_ROLES, "change the medication list")
+    require_role(actor, MEDICATION_ROLES, WRITE)
+    require_clinical_write(actor, patient, allow_break_glass=False, what=WRITE)
     values = _clean(
         {
             "name": name,
@@ -94,7 +101,8 @@ def update_medication(
 ) -> Medication:
     """Correct a medication (dose, dates, ...); refuses (StaleEdit) if someone saved it since
     `expected_version`."""
-    require_role(actor, MEDICATION_ROLES, "change the medication list")
+    require_role(actor, MEDICATION_ROLES, WRITE)
+    require_clinical_write(actor, medication.patient, allow_break_glass=False, what=WRITE)
     unknown = set(changes) - set(MEDICATION_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
@@ -117,7 +125,8 @@ def stop_medication(*, actor, medication: Medication, stopped_on: date | None = 
     Compare-and-set on "not yet stopped"; it bumps the version, so an edit started before the
     stop is refused rather than silently clearing `stopped_on`.
     """
-    require_role(actor, MEDICATION_ROLES, "change the medication list")
+    require_role(actor, MEDICATION_ROLES, WRITE)
+    require_clinical_write(actor, medication.patient, allow_break_glass=False, what=WRITE)
     stopped_on = stopped_on or timezone.localdate()
     if medication.started_on and stopped_on < medication.started_on:
         raise ValidationError({"stopped_on": "A medication cannot stop before it started."})

@@ -3,7 +3,12 @@
 A window is a weekly time the patient is NOT available; the schedule builder fits sessions
 around them. Clinicians and case managers (who build schedules) add, change and remove them.
 They are scheduling preferences rather than clinical records, so removing one deletes the row;
-the audit entry keeps what was removed.
+the audit entry names the window removed (its id) and its fields, never their values or the
+note (free text stays out of the permanent audit trail).
+
+Only someone who reaches the patient through their care team (or intake) at the site holding
+the record changes them: not through another site or break-the-glass
+(`patients.access.require_clinical_write`).
 
 A window is a `VersionedRecord`: an edit carries the version it started from and is refused
 (`StaleEdit`) if the row changed since (`iop.core.concurrency.save_if_unchanged`).
@@ -19,6 +24,7 @@ from iop.accounts.models import WEEKDAY_NAMES, Role
 from iop.accounts.permissions import require_role
 from iop.audit.models import AuditAction
 from iop.core.concurrency import save_if_unchanged
+from patients.access import require_clinical_write
 from patients.models import AvailabilityKind, AvailabilityWindow, Patient
 from patients.services.auditing import audit_patient_change
 
@@ -73,9 +79,12 @@ def _validate(patient: Patient, values: Mapping[str, object], *, exclude_pk: int
         )
 
 
-def _lock_patient(patient: Patient) -> Patient:
-    """Serialize writes to one patient's windows, so the overlap check is race-free."""
-    return Patient.objects.select_for_update().get(pk=patient.pk)
+def _lock_patient(actor, patient: Patient) -> Patient:
+    """Serialize writes to one patient's windows, so the overlap check is race-free; refuse
+    (PermissionError) a writer who may not change this patient's record."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    require_clinical_write(actor, patient, allow_break_glass=False, what="change availability windows")
+    return patient
 
 
 @transaction.atomic
@@ -92,7 +101,7 @@ def add_availability_window(
     """Record a weekly time the patient cannot attend; refuses one overlapping another that day."""
     require_role(actor, AVAILABILITY_ROLES, "change availability windows")
     values = {"kind": kind, "weekday": weekday, "starts_at": starts_at, "ends_at": ends_at, "note": note}
-    _lock_patient(patient)
+    _lock_patient(actor, patient)
     _validate(patient, values)
     window = AvailabilityWindow.objects.create(
         patient=patient,
@@ -119,7 +128,7 @@ def update_availability_window(
     unknown = set(changes) - set(WINDOW_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
-    patient = _lock_patient(window.patient)
+    patient = _lock_patient(actor, window.patient)
     values = {name: changes.get(name, getattr(window, name)) for name in WINDOW_FIELDS}
     values["note"] = str(values["note"] or "").strip()
     _validate(patient, values, exclude_pk=window.pk)
@@ -134,18 +143,11 @@ def update_availability_window(
 
 @transaction.atomic
 def remove_availability_window(*, actor, window: AvailabilityWindow) -> None:
-    """Delete a window (a scheduling preference, not a clinical record); the audit keeps what it was."""
+    """Delete a window (a scheduling preference, not a clinical record); audited by id and fields."""
     require_role(actor, AVAILABILITY_ROLES, "change availability windows")
-    patient = _lock_patient(window.patient)
+    patient = _lock_patient(actor, window.patient)
     deleted, _ = AvailabilityWindow.objects.filter(pk=window.pk).delete()
     if not deleted:
         raise ValidationError("This window was already removed.")
-    # The row is gone: the audit entry says what it was.
-    audit_patient_change(
-        actor,
-        AuditAction.DELETE,
-        window,
-        patient,
-        changed_fields=WINDOW_FIELDS,
-        reason=f"Removed {_describe(window)}",
-    )
+    # The row is gone: the audit entry names it and its fields (no values, no free text).
+    audit_patient_change(actor, AuditAction.DELETE, window, patient, changed_fields=WINDOW_FIELDS)

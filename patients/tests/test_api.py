@@ -135,7 +135,9 @@ def test_admit_through_the_api_opens_phase_1_with_the_care_team(clinic, api):
     assert refused.status_code == 400 and "consent to treatment" in str(refused.json())
     sign_treatment_consent(referral, clinic.clinician_on_team)
     concerns = api.post("/api/v1/episodes/", body, format="json")
-    assert concerns.status_code == 400 and "No ASAM assessment" in str(concerns.json()["acknowledge_concerns"])
+    assert concerns.status_code == 400 and "No ASAM assessment" in str(
+        concerns.json()["acknowledge_concerns"]
+    )
     response = api.post(
         "/api/v1/episodes/",
         {

@@ -101,12 +101,17 @@ def test_a_stale_edit_is_refused(clinic):
 
 
 @pytest.mark.django_db
-def test_removing_a_window_deletes_it_and_the_audit_says_what_it_was(clinic):
-    window = add(clinic, weekday=5, start=T(15), end=T(18), kind="family")
+def test_removing_a_window_deletes_it_and_the_audit_names_it_without_its_values(clinic):
+    window = add(clinic, weekday=5, start=T(15), end=T(18), kind="family", note="Custody visit, see DCFS")
     services.remove_availability_window(actor=clinic.case_manager, window=window)
     assert not AvailabilityWindow.objects.exists()
     entry = AuditEntry.objects.get(action=AuditAction.DELETE)
-    assert entry.reason == "Removed Family Fri 15:00-18:00"
+    assert entry.object_id == str(window.public_id)
+    # Free text (the note, a description) stays out of the permanent audit trail: field names only.
+    assert entry.reason == ""
+    assert entry.changed_fields == sorted(services.WINDOW_FIELDS)
+    for entry in AuditEntry.objects.all():
+        assert entry.reason == "" and "DCFS" not in str(entry.changed_fields)
     with pytest.raises(ValidationError, match="already removed"):
         services.remove_availability_window(actor=clinic.case_manager, window=window)
 

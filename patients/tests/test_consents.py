@@ -244,8 +244,22 @@ def test_revoking_records_who_when_and_the_patients_request_and_is_audited(clini
     assert consent.status == ConsentStatus.REVOKED and not consent.is_active
     assert consent.revoked_by == clinic.case_manager and consent.revocation_note == "Phoned on Monday."
     entry = AuditEntry.objects.get(action=AuditAction.UPDATE, object_id=str(consent.public_id))
-    assert entry.reason == "Phoned on Monday." and "revoked_at" in entry.changed_fields
+    assert entry.changed_fields == ["revocation_note", "revoked_at", "revoked_by"]
     assert Consent.objects.filter(pk=consent.pk).exists()  # kept, never deleted
+
+
+@pytest.mark.django_db
+def test_the_revocation_note_stays_on_the_consent_and_out_of_the_audit_trail(clinic):
+    """The note may be clinical: the permanent audit trail gets field names, never the note."""
+    note = "Relapsed on heroin, said in group he no longer wants his PO told anything"
+    consent = sign(clinic.patient, clinic.clinician_on_team, ConsentKind.PART2_DISCLOSURE, **part2_terms())
+    services.revoke_consent(actor=clinic.medical, consent=consent, note=note)
+    consent.refresh_from_db()
+    assert consent.revocation_note == note
+    for entry in AuditEntry.objects.all():
+        assert entry.reason == "", entry.object_type
+        assert all(name.isidentifier() for name in entry.changed_fields), entry.changed_fields
+        assert "heroin" not in f"{entry.reason} {entry.changed_fields}"
 
 
 @pytest.mark.django_db

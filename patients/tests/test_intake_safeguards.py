@@ -313,3 +313,27 @@ def test_an_oversized_api_body_is_a_json_400(clinic, settings):
         "POST", "/api/v1/referrals/", '{"reason": "' + "x" * 5000 + '"}', content_type="application/json"
     )
     assert response.status_code == 400 and "detail" in response.json()
+
+
+@pytest.mark.django_db
+def test_intake_staff_at_the_referrals_site_may_consent_a_patient_held_at_another(clinic):
+    from iop.accounts.models import Role
+    from iop.accounts.tests.factories import UserFactory
+    from patients.access import may_write_clinical
+
+    discharge(clinic.episode)  # record held at site A
+    b_clinician = UserFactory(username="bclin", role=Role.CLINICIAN, sites=[clinic.site_b])
+    assert not may_write_clinical(b_clinician, clinic.patient, allow_break_glass=False)
+    patient = clinic.patient
+    record_referral(
+        actor=b_clinician,
+        site=clinic.site_b,
+        patient=patient,
+        new_patient={
+            "legal_first_name": patient.legal_first_name,
+            "legal_last_name": patient.legal_last_name,
+            "date_of_birth": patient.date_of_birth,
+        },
+        **REFERRAL,
+    )
+    assert may_write_clinical(b_clinician, patient, allow_break_glass=False)

@@ -3,6 +3,11 @@
 Thin: find the patient through `patients.access` (404 outside reach), check the role, validate,
 call one service, render. Every page rendered inside a chart goes through `chart_context`,
 which audits the chart read; a page a role may not use is a 404, like a hidden patient.
+
+A write page is refused (a message, back to the list) to someone who sees the patient but may
+not change their record (`patients.access.may_write_clinical`: another site, or break-the-glass);
+the services refuse them too. After a successful write during an open intake, the page goes
+back to the intake checklist (`back_to_intake_or`).
 """
 
 from django.contrib import messages
@@ -17,7 +22,7 @@ from django.views.decorators.http import require_POST
 from iop.accounts.decorators import role_required
 from iop.core.forms import SERVICE_ERRORS, add_service_errors
 from iop.core.pagination import paginate
-from patients.access import get_visible_patient
+from patients.access import get_visible_patient, may_write_clinical, require_clinical_write
 from patients.forms.consents import (
     AvailabilityWindowForm,
     MedicationForm,
@@ -63,6 +68,21 @@ def _first_error(error) -> str:
     return getattr(error, "message", None) or " ".join(getattr(error, "messages", [str(error)]))
 
 
+def _may_write(user, patient) -> bool:
+    """Whether the page offers write buttons (the write pages and services check again)."""
+    return may_write_clinical(user, patient, allow_break_glass=False)
+
+
+def _refused(request, patient, what: str, url: str):
+    """None if `request.user` may change `patient`'s record; else a redirect to `url` with why."""
+    try:
+        require_clinical_write(request.user, patient, allow_break_glass=False, what=what)
+    except PermissionError as error:
+        messages.error(request, str(error))
+        return redirect(url)
+    return None
+
+
 # --- Consents -----------------------------------------------------------------------------
 
 
@@ -75,7 +95,7 @@ def consent_list(request, public_id):
         patient,
         "patients/consents/consent_list.html",
         "consents",
-        may_record=consent_services.may_record_consents(request.user),
+        may_record=consent_services.may_record_consents(request.user) and _may_write(request.user, patient),
         **paginate(request, selectors.consents_of(patient)),
     )
 
@@ -93,7 +113,7 @@ def consent_detail(request, public_id, consent_id):
         "patients/consents/consent_detail.html",
         "consents",
         consent=consent,
-        may_record=consent_services.may_record_consents(request.user),
+        may_record=consent_services.may_record_consents(request.user) and _may_write(request.user, patient),
     )
 
 
@@ -108,6 +128,11 @@ def consent_create(request, public_id, kind):
     if kind not in ConsentKind.values:
         raise Http404("No such consent form.")
     patient = get_visible_patient(request.user, public_id)
+    refused = _refused(
+        request, patient, "record a consent", reverse("patients:consent_list", args=[patient.public_id])
+    )
+    if refused:
+        return refused
     if kind == ConsentKind.TREATMENT:
         return _sign_treatment_consent(request, patient)
     return _sign_part2_consent(request, patient)
@@ -213,6 +238,9 @@ def consent_revoke(request, public_id, consent_id):
     if not consent.is_active:
         messages.info(request, f"This consent is already {consent.status.label.lower()}.")
         return redirect(detail_url)
+    refused = _refused(request, patient, "record the revocation of a consent", detail_url)
+    if refused:
+        return refused
     form = RevokeConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -223,7 +251,7 @@ def consent_revoke(request, public_id, consent_id):
             add_service_errors(form, error)
         else:
             messages.success(request, f"{consent.get_kind_display()} revoked.")
-            return redirect(detail_url)
+            return back_to_intake_or(patient, detail_url)
     return _form_page(
         request,
         patient,
@@ -242,6 +270,10 @@ def consent_revoke(request, public_id, consent_id):
 # --- Availability windows -----------------------------------------------------------------
 
 
+AVAILABILITY_WRITE = "change availability windows"
+MEDICATION_WRITE = "change the medication list"
+
+
 def _availability_url(patient) -> str:
     return reverse("patients:availability_list", args=[patient.public_id])
 
@@ -257,7 +289,8 @@ def availability_list(request, public_id):
         "patients/consents/availability_list.html",
         "availability",
         week=selectors.availability_by_weekday(page_context["page"].object_list),
-        may_edit=availability_services.may_edit_availability(request.user),
+        may_edit=availability_services.may_edit_availability(request.user)
+        and _may_write(request.user, patient),
         **page_context,
     )
 
@@ -273,6 +306,9 @@ def _get_window(patient, window_id) -> AvailabilityWindow:
 @role_required(availability_services.may_edit_availability)
 def availability_create(request, public_id):
     patient = get_visible_patient(request.user, public_id)
+    refused = _refused(request, patient, AVAILABILITY_WRITE, _availability_url(patient))
+    if refused:
+        return refused
     form = AvailabilityWindowForm(request.POST or None, new=True)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -282,7 +318,7 @@ def availability_create(request, public_id):
             add_service_errors(form, error)
         else:
             messages.success(request, "Availability window added.")
-            return redirect(_availability_url(patient))
+            return back_to_intake_or(patient, _availability_url(patient))
     return _form_page(
         request,
         patient,
@@ -297,6 +333,9 @@ def availability_create(request, public_id):
 def availability_edit(request, public_id, window_id):
     patient = get_visible_patient(request.user, public_id)
     window = _get_window(patient, window_id)
+    refused = _refused(request, patient, AVAILABILITY_WRITE, _availability_url(patient))
+    if refused:
+        return refused
     initial = {name: getattr(window, name) for name in availability_services.WINDOW_FIELDS}
     initial["version"] = window.version
     form = AvailabilityWindowForm(request.POST or None, initial=initial)
@@ -311,7 +350,7 @@ def availability_edit(request, public_id, window_id):
             add_service_errors(form, error)
         else:
             messages.success(request, "Availability window saved.")
-            return redirect(_availability_url(patient))
+            return back_to_intake_or(patient, _availability_url(patient))
     return _form_page(
         request,
         patient,
@@ -331,9 +370,9 @@ def availability_delete(request, public_id, window_id):
         availability_services.remove_availability_window(actor=request.user, window=window)
     except SERVICE_ERRORS as error:
         messages.error(request, _first_error(error))
-    else:
-        messages.success(request, "Availability window removed.")
-    return redirect(_availability_url(patient))
+        return redirect(_availability_url(patient))
+    messages.success(request, "Availability window removed.")
+    return back_to_intake_or(patient, _availability_url(patient))
 
 
 # --- Medications --------------------------------------------------------------------------
@@ -362,7 +401,7 @@ def medication_list(request, public_id):
         patient,
         "patients/consents/medication_list.html",
         "medications",
-        may_edit=medication_services.may_edit_medications(request.user),
+        may_edit=medication_services.may_edit_medications(request.user) and _may_write(request.user, patient),
         **paginate(request, medications),
     )
 
@@ -378,6 +417,9 @@ def _get_medication(patient, medication_id) -> Medication:
 @role_required(medication_services.may_edit_medications)
 def medication_create(request, public_id):
     patient = get_visible_patient(request.user, public_id)
+    refused = _refused(request, patient, MEDICATION_WRITE, _medications_url(patient))
+    if refused:
+        return refused
     form = MedicationForm(request.POST or None, new=True)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -387,7 +429,7 @@ def medication_create(request, public_id):
             add_service_errors(form, error)
         else:
             messages.success(request, "Medication added.")
-            return redirect(_medications_url(patient))
+            return back_to_intake_or(patient, _medications_url(patient))
     return _form_page(
         request,
         patient,
@@ -402,6 +444,9 @@ def medication_create(request, public_id):
 def medication_edit(request, public_id, medication_id):
     patient = get_visible_patient(request.user, public_id)
     medication = _get_medication(patient, medication_id)
+    refused = _refused(request, patient, MEDICATION_WRITE, _medications_url(patient))
+    if refused:
+        return refused
     initial = {name: getattr(medication, name) for name in medication_services.MEDICATION_FIELDS}
     initial["version"] = medication.version
     form = MedicationForm(request.POST or None, initial=initial)
@@ -416,7 +461,7 @@ def medication_edit(request, public_id, medication_id):
             add_service_errors(form, error)
         else:
             messages.success(request, "Medication saved.")
-            return redirect(_medications_url(patient))
+            return back_to_intake_or(patient, _medications_url(patient))
     return _form_page(
         request,
         patient,
@@ -435,6 +480,9 @@ def medication_stop(request, public_id, medication_id):
     if medication.stopped_on is not None:
         messages.info(request, f"{medication.name} was already stopped on {medication.stopped_on:%Y-%m-%d}.")
         return redirect(_medications_url(patient))
+    refused = _refused(request, patient, MEDICATION_WRITE, _medications_url(patient))
+    if refused:
+        return refused
     form = StopMedicationForm(request.POST or None, initial={"stopped_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -445,7 +493,7 @@ def medication_stop(request, public_id, medication_id):
             add_service_errors(form, error)
         else:
             messages.success(request, f"{medication.name} stopped.")
-            return redirect(_medications_url(patient))
+            return back_to_intake_or(patient, _medications_url(patient))
     return _form_page(
         request,
         patient,

@@ -24,18 +24,35 @@ from iop.demo.generator import (
     DEMO_PROGRAM_NAME,
     DEMO_URL,
     demo_patients,
+    seed_demo_clinic,
 )
+from patients.asam_rule import recommend_level
+from patients.instruments import AUDIT, DAST_10, FLAG_SUICIDE_RISK, GAD_7, PHQ_9, get_definition, score
 from patients.models import (
+    AsamAssessment,
+    AvailabilityWindow,
     CareTeamMember,
     CareTeamRole,
     ClinicalAlert,
+    Consent,
+    ConsentKind,
     DischargeReason,
+    EligibilityReview,
     Episode,
     EpisodeStatus,
+    InstrumentResponse,
+    Medication,
+    MedicationClass,
     Patient,
     Program,
+    Referral,
+    ReferralOutcome,
+    ReferralStatus,
 )
 from patients.selectors import active_alerts_for, caseload_for
+from patients.selectors.consents import has_active_treatment_consent
+from patients.selectors.intake import admission_readiness, intake_queue
+from patients.services.consents import part2_consent_text, treatment_consent_text
 
 SMALL = ("--patients", "20", "--sites", "2", "--weeks", "4")
 LOGIN_ROW = re.compile(r"^\s+(?P<label>[A-Z][\w ]+?)\s{2,}(?P<username>\w+)\s{2,}(?P<password>\S+)$")
@@ -53,8 +70,19 @@ def printed_logins(output: str) -> dict[str, str]:
     return {row["username"]: row["password"] for row in rows if row and row["label"] != "Role"}
 
 
+INTAKE_MODELS = (
+    Referral,
+    EligibilityReview,
+    Consent,
+    InstrumentResponse,
+    AsamAssessment,
+    AvailabilityWindow,
+    Medication,
+)
+
+
 def row_counts() -> dict[str, int]:
-    models = (Site, User, Patient, Episode, CareTeamMember, ClinicalAlert, AuditEntry)
+    models = (Site, User, Patient, Episode, CareTeamMember, ClinicalAlert, AuditEntry, *INTAKE_MODELS)
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -76,6 +104,40 @@ def snapshot() -> list[tuple]:
             "current_episode__discharge_reason",
         )
     )
+
+
+def intake_snapshot() -> list[tuple]:
+    """Everything the intake parts made, with its times."""
+    return [
+        *Referral.objects.order_by("patient__mrn").values_list(
+            "patient__mrn",
+            "source",
+            "source_detail",
+            "referrer_name",
+            "reason",
+            "urgency",
+            "status",
+            "intake_clinician__username",
+            "referred_at",
+            "screened_at",
+            "admitted_at",
+        ),
+        *Consent.objects.order_by("patient__mrn", "signed_at").values_list(
+            "patient__mrn", "kind", "recipient", "expires_on", "text_presented", "signed_at"
+        ),
+        *InstrumentResponse.objects.order_by(
+            "patient__mrn", "administered_at", "instrument_code"
+        ).values_list("patient__mrn", "instrument_code", "answers", "total", "band", "administered_at"),
+        *AsamAssessment.objects.order_by("patient__mrn").values_list(
+            "patient__mrn", "ratings", "assessed_at"
+        ),
+        *AvailabilityWindow.objects.order_by("patient__mrn", "weekday").values_list(
+            "patient__mrn", "kind", "weekday", "starts_at", "ends_at"
+        ),
+        *Medication.objects.order_by("patient__mrn").values_list(
+            "patient__mrn", "name", "dose", "started_on"
+        ),
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -212,9 +274,179 @@ def test_the_demo_clinician_has_unresolved_safety_alerts(seeded):
     assert alerts
     caseload = set(caseload_for(clinician))
     for alert in alerts:
-        assert (alert.kind, alert.severity, alert.resolved_at) == ("safety", "high", None)
+        # What administer_instrument raises for a positive PHQ-9 item 9 ...
+        assert (alert.kind, alert.severity, alert.resolved_at) == (FLAG_SUICIDE_RISK, "high", None)
         assert "C-SSRS" in alert.message
         assert alert.patient in caseload
+        # ... and the PHQ-9 that raised it is on the chart, the patient's latest.
+        latest = InstrumentResponse.objects.filter(patient=alert.patient, instrument_code=PHQ_9).first()
+        assert latest.answers["9"] > 0 and FLAG_SUICIDE_RISK in latest.flags
+        assert latest.administered_by == clinician
+
+
+# --- intake: referrals, consents, screening, availability, medications ---------------------------
+
+
+def test_pre_admission_patients_wait_in_the_intake_queue_with_an_open_referral(seeded):
+    now = timezone.now()
+    waiting = Patient.objects.filter(current_episode__isnull=True)
+    assert waiting.exists()
+    for patient in waiting:
+        (referral,) = patient.referrals.all()
+        assert (referral.status, referral.outcome, referral.admitted_at) == (ReferralStatus.OPEN, "", None)
+        assert referral.site_id == patient.site_id
+        assert timedelta(hours=1) <= now - referral.referred_at <= timedelta(days=6, minutes=5)
+        assert referral.reason and referral.created_by.role == Role.CASE_MANAGER
+        results = list(patient.instrument_responses.order_by("administered_at"))
+        if referral.screened_at is None:
+            assert not results
+        else:  # screened: a PHQ-9 and an AUDIT, the first one at screened_at
+            assert [result.instrument_code for result in results] == [PHQ_9, AUDIT]
+            assert results[0].administered_at == referral.screened_at
+            assert all(result.referral_id == referral.pk for result in results)
+            assert referral.referred_at < referral.screened_at and results[-1].administered_at <= now
+        if referral.eligibility_reviews.exists():
+            assert referral.screened_at is not None
+    clinician = User.objects.get(username="clinician")
+    queue = list(intake_queue(clinician))
+    first_site = Site.objects.get(name="Northside Recovery Center")
+    assert {referral.patient for referral in queue} == set(waiting.filter(site=first_site))
+    assert [referral.referred_at for referral in queue] == sorted(referral.referred_at for referral in queue)
+
+
+def test_some_open_referrals_are_the_demo_clinicians_and_some_are_screened():
+    seed("--patients", "200", "--sites", "2", "--weeks", "8")
+    open_referrals = Referral.objects.filter(status=ReferralStatus.OPEN)
+    assert open_referrals.count() == 20
+    assert open_referrals.filter(intake_clinician__username="clinician").exists()
+    assert open_referrals.filter(screened_at__isnull=False).exists()
+    assert open_referrals.filter(screened_at__isnull=True).exists()
+    assert len(set(open_referrals.values_list("source", flat=True))) >= 3
+    assert EligibilityReview.objects.filter(referral__in=open_referrals).exists()
+
+
+def test_every_admitted_patient_has_a_referral_with_time_to_admission(seeded):
+    episodes = Episode.objects.select_related("referral", "site", "patient")
+    assert episodes.exists()
+    for episode in episodes:
+        referral = episode.referral
+        assert referral is not None and referral.patient_id == episode.patient_id
+        assert (referral.status, referral.outcome) == (ReferralStatus.CLOSED, ReferralOutcome.ADMITTED)
+        assert referral.referred_at < referral.screened_at < referral.admitted_at == referral.closed_at
+        assert timezone.localtime(referral.admitted_at, episode.site.timezone).date() == episode.admitted_on
+        assert timedelta(hours=1) < referral.time_to_admission <= timedelta(days=13)
+        primary = episode.care_team.get(role=CareTeamRole.PRIMARY_CLINICIAN).user
+        assert referral.intake_clinician == primary
+        (review,) = referral.eligibility_reviews.all()
+        assert review.criteria_met == len(review.CRITERIA) and review.reviewed_by == primary
+        assert referral.screened_at < review.created_at < referral.admitted_at
+
+
+def test_the_demo_admissions_are_ones_the_service_accepts_without_a_reason(seeded):
+    """Consent signed, ASAM 2.1, eligibility met: nothing stood in the way (an open alert
+    raised after admission aside)."""
+    for episode in Episode.objects.select_related("patient", "referral"):
+        readiness = admission_readiness(episode.patient, episode.referral)
+        assert readiness.blockers == []
+        assert [concern for concern in readiness.concerns if not concern.startswith("Open alert")] == []
+
+
+def test_every_admitted_patient_signed_a_consent_to_treatment_before_admission(seeded):
+    for episode in Episode.objects.select_related("patient__site", "referral"):
+        patient = episode.patient
+        assert has_active_treatment_consent(patient)
+        consent = patient.consents.get(kind=ConsentKind.TREATMENT)
+        assert consent.text_presented == treatment_consent_text(patient)
+        assert consent.signed_by_name == f"{patient.legal_first_name} {patient.legal_last_name}"
+        assert consent.witnessed_by == episode.care_team.get(role=CareTeamRole.PRIMARY_CLINICIAN).user
+        assert consent.signed_at < episode.referral.admitted_at
+    for consent in Consent.objects.filter(kind=ConsentKind.PART2_DISCLOSURE).select_related("patient__site"):
+        assert consent.recipient and consent.purpose and consent.expires_on > consent.signed_at.date()
+        terms = {
+            "recipient": consent.recipient,
+            "purpose": consent.purpose,
+            "information_description": consent.information_description,
+            "expires_on": consent.expires_on,
+            "expiry_event": consent.expiry_event,
+        }
+        assert consent.text_presented == part2_consent_text(consent.patient, **terms)
+
+
+def test_stored_instrument_scores_are_what_the_engine_makes_of_the_stored_answers(seeded):
+    results = list(InstrumentResponse.objects.all())
+    assert {result.instrument_code for result in results} >= {PHQ_9, GAD_7}
+    for result in results:
+        engine = score(result.instrument_code, result.answers, sex=result.sex_used or None)
+        assert (result.total, result.band, result.flags) == (engine.total, engine.band, engine.flags)
+        assert result.instrument_version == get_definition(result.instrument_code).version
+    for assessment in AsamAssessment.objects.all():
+        recommendation = recommend_level(assessment.edition, assessment.ratings)
+        assert assessment.recommended_level == recommendation.level == assessment.chosen_level == "2.1"
+        assert assessment.recommendation_reasons == recommendation.reasons
+
+
+def test_admitted_patients_were_screened_at_intake_and_every_four_weeks_since(seeded):
+    today = timezone.localdate()
+    for episode in Episode.objects.select_related("referral", "patient", "site"):
+        referral = episode.referral
+        intake = list(
+            episode.patient.instrument_responses.filter(referral=referral).order_by("administered_at")
+        )
+        codes = [result.instrument_code for result in intake]
+        assert codes[:2] == [PHQ_9, GAD_7] and codes[2] in (AUDIT, DAST_10) and len(codes) == 3
+        assert intake[0].administered_at == referral.screened_at
+        assert all(result.administered_at < referral.admitted_at for result in intake)
+        (assessment,) = episode.patient.asam_assessments.all()
+        assert assessment.referral == referral
+        assert referral.screened_at <= assessment.assessed_at < referral.admitted_at
+        # Then every four weeks or so (the PHQ-9 behind a safety alert, taken today, aside).
+        follow_ups = [
+            timezone.localtime(result.administered_at, episode.site.timezone).date()
+            for result in episode.patient.instrument_responses.filter(
+                referral__isnull=True, instrument_code=PHQ_9
+            )
+            if FLAG_SUICIDE_RISK not in result.flags
+        ]
+        last_day = min(episode.discharged_on or today, today - timedelta(days=1))
+        assert len(follow_ups) >= (last_day - episode.admitted_on).days // 28 - 1
+        assert all(episode.admitted_on < day <= last_day for day in follow_ups)
+
+
+def test_a_larger_clinic_has_intake_data_in_realistic_shares():
+    seed("--patients", "400", "--sites", "2", "--weeks", "12")
+    episodes = Episode.objects.count()
+    part2 = Consent.objects.filter(kind=ConsentKind.PART2_DISCLOSURE).values("patient").distinct().count()
+    assert 0.2 < part2 / episodes < 0.5  # about a third
+    with_windows = AvailabilityWindow.objects.values("patient").distinct().count()
+    assert 0.6 < with_windows / episodes < 0.95  # most
+    for patient_windows in Counter(AvailabilityWindow.objects.values_list("patient", flat=True)).values():
+        assert 1 <= patient_windows <= 3
+    assert not AvailabilityWindow.objects.filter(weekday__gt=5).exists()
+    medications = Medication.objects.count()
+    assert 0.08 < medications / episodes < 0.25  # about 15%
+    classes = set(Medication.objects.values_list("medication_class", flat=True))
+    assert MedicationClass.BUPRENORPHINE in classes and classes <= {
+        MedicationClass.BUPRENORPHINE,
+        MedicationClass.METHADONE,
+        MedicationClass.STIMULANT,
+        MedicationClass.BENZODIAZEPINE,
+    }
+    # Most patients' PHQ-9 falls from intake to the latest result, so the charts show it.
+    falling = flat = 0
+    for patient in Patient.objects.filter(current_episode__isnull=False):
+        totals = list(
+            patient.instrument_responses.filter(instrument_code=PHQ_9)
+            .order_by("administered_at")
+            .values_list("total", flat=True)
+        )
+        if len(totals) >= 4:
+            falling += totals[-1] < totals[0]
+            flat += totals[-1] >= totals[0]
+    assert falling > 2 * flat
+    # DAST-10 where the licence is confirmed (as in the tests), AUDIT for mainly-alcohol patients.
+    assert InstrumentResponse.objects.filter(instrument_code=DAST_10).exists()
+    assert InstrumentResponse.objects.filter(instrument_code=AUDIT, referral__status="closed").exists()
+    assert not ClinicalAlert.objects.exclude(kind=FLAG_SUICIDE_RISK).exists()
 
 
 def test_seeding_is_recorded_as_one_audit_event(seeded):
@@ -236,17 +468,21 @@ def test_a_bigger_run_adds_only_the_missing_patients(seeded):
     seed("--patients", "30", "--sites", "2", "--weeks", "4")
     assert Patient.objects.count() == 30
     assert snapshot()[:20] == first_twenty
+    assert Referral.objects.count() == 30  # one per patient: the new ones got theirs
+    assert Consent.objects.filter(kind=ConsentKind.TREATMENT).count() == Episode.objects.count()
     assert AuditEntry.objects.filter(object_type="demo.seed").count() == 2
 
 
 def test_the_same_options_give_the_same_clinic():
+    now = timezone.now() - timedelta(hours=1)
     with transaction.atomic():
-        seed(*SMALL)
-        first = snapshot()
+        seed_demo_clinic(patients=20, sites=2, weeks=4, now=now)
+        first, first_intake = snapshot(), intake_snapshot()
         transaction.set_rollback(True)
     assert not Patient.objects.exists()
-    seed(*SMALL)
+    seed_demo_clinic(patients=20, sites=2, weeks=4, now=now)
     assert snapshot() == first
+    assert intake_snapshot() == first_intake
 
 
 def test_a_larger_clinic_scales_its_staff_and_shares_patients_evenly():
