@@ -78,10 +78,16 @@ def test_cssrs_asks_follow_up_questions_only_when_they_apply(clinic, live_server
     page.goto(f"{live_server.url}/patients/{clinic.patient.public_id}/instruments/c-ssrs/")
     for item in ["3", "4", "5", "6a"]:
         expect(page.get_by_test_id(f"item-{item}")).to_be_hidden()
+    # The "recent" screener: ideation in the past month, behaviour ever (then: past 3 months?).
+    expect(page.get_by_test_id("instrument-instructions")).to_contain_text("past month")
+    for item in ["1", "2"]:
+        expect(page.get_by_test_id(f"item-{item}").locator("legend")).to_contain_text("In the past month:")
+    expect(page.get_by_test_id("item-6").locator("legend")).to_contain_text("Lifetime:")
     answer(page, "1", "Yes")
     answer(page, "2", "Yes")
     for item in ["3", "4", "5"]:
         expect(page.get_by_test_id(f"item-{item}")).to_be_visible()
+        expect(page.get_by_test_id(f"item-{item}").locator("legend")).to_contain_text("In the past month:")
     answer(page, "4", "Yes")
     expect(page.locator('[data-flag="high_suicide_risk"]')).to_be_visible()
     answer(page, "2", "No")  # the follow-ups go away, and their answers with them

@@ -10,9 +10,14 @@ instrument responses and ASAM assessments.
   Creating is administering / assessing, through the same services as the pages.
 
 Definitions, scoring and the rule hold no patient data: every signed-in user may use them.
+Scores and the definitions' bands are this installation's (CIWA-Ar: the CIWA_AR_BANDS setting),
+the same as the pages and the stored results. AUDIT-C's "sex" may be sent at the top level or
+inside "answers" (both: they must agree).
 The resources are scoped through `patients.access` (a patient outside reach is a 404), writes
-are role-checked by the services (403 JSON), and every read of stored results is audited as a
-chart read (section "api"): one entry for a retrieve, one per patient on a list page.
+are checked by the services (role, and a place at the site holding the record: else 403 JSON),
+and every read of stored results is audited as a chart read (section "api"): one entry for a
+retrieve, one per patient on a list page, appended at once (the queries do not grow with the
+page).
 """
 
 from collections.abc import Iterable
@@ -29,7 +34,7 @@ from rest_framework.response import Response
 
 from patients import asam_rule
 from patients.access import get_visible_patient
-from patients.instruments import SEX_FEMALE, SEX_MALE, InvalidAnswers, item_points, score
+from patients.instruments import SEX_FEMALE, SEX_MALE, InvalidAnswers, item_points
 from patients.instruments.definitions import Instrument, Item
 from patients.models import AsamAssessment, AsamEdition, InstrumentResponse
 from patients.selectors import screening as selectors
@@ -96,6 +101,10 @@ class AnswerOptionSerializer(serializers.Serializer):
 
 class ItemSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The published item number, used as the answer key.")
+    timeframe = serializers.CharField(
+        help_text="The period the question asks about when the wording does not say it (C-SSRS 1-5: "
+        '"In the past month"; 6: "Lifetime"), else "". Ask it first: "In the past month: ...".'
+    )
     wording = serializers.CharField()
     prompt = serializers.CharField(help_text="Published administration note, if any.")
     kind = serializers.CharField(help_text='"choice" (integer answer) or "yes_no" (true/false answer).')
@@ -163,13 +172,23 @@ class InstrumentDefinitionSerializer(serializers.Serializer):
     has_total = serializers.BooleanField()
     min_total = serializers.SerializerMethodField()
     max_total = serializers.SerializerMethodField()
-    requires_sex = serializers.BooleanField(help_text='AUDIT-C: send "sex": "female" or "male".')
-    bands = BandSerializer(many=True)
+    requires_sex = serializers.BooleanField(
+        help_text='AUDIT-C: send "sex": "female" or "male" (top level, or inside "answers").'
+    )
+    bands = serializers.SerializerMethodField(
+        help_text="The bands used here: for configurable bands (CIWA-Ar), this installation's."
+    )
     bands_by_sex = serializers.SerializerMethodField()
     bands_configurable = serializers.BooleanField()
     risk_tiers = RiskTierSerializer(many=True)
     flags = FlagRuleSerializer(many=True, source="flag_rules")
     items = ItemSerializer(many=True)
+
+    @extend_schema_field(BandSerializer(many=True))
+    def get_bands(self, instrument: Instrument):
+        return BandSerializer(
+            selectors.installation_bands(instrument.code) or instrument.bands, many=True
+        ).data
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_min_total(self, instrument: Instrument):
@@ -193,7 +212,8 @@ def _sex_field(**kwargs):
         required=False,
         allow_null=True,
         allow_blank=True,
-        help_text=f"AUDIT-C only: the sex used for scoring, {SEX_FEMALE!r} or {SEX_MALE!r}.",
+        help_text=f"AUDIT-C only: the sex used for scoring, {SEX_FEMALE!r} or {SEX_MALE!r}. It may "
+        'also be sent as answers."sex"; if both are sent they must agree.',
         **kwargs,
     )
 
@@ -205,6 +225,24 @@ def _edition_field():
         allow_null=True,
         help_text=f"ASAM Criteria edition: {' or '.join(asam_rule.EDITIONS)}.",
     )
+
+
+def _answers_and_sex(data: dict) -> tuple[dict, str | None]:
+    """The answers keyed as strings, and the sex: top-level "sex" or "answers"."sex" (AUDIT-C),
+    treated alike; both given and different is a 400 naming "sex"."""
+    answers = {str(key): value for key, value in data["answers"].items()}
+    top = data.get("sex") or None
+    if "sex" not in answers:
+        return answers, top
+    inner = answers.pop("sex")
+    if inner is not None and not isinstance(inner, str):
+        raise ApiValidationError({"sex": [f'Expected "{SEX_FEMALE}" or "{SEX_MALE}" in answers.sex.']})
+    inner = (inner or "").strip() or None
+    if top is not None and inner is not None and top != inner:
+        raise ApiValidationError(
+            {"sex": [f'"sex" is {top!r} but answers.sex is {inner!r}: send one, or the same in both.']}
+        )
+    return answers, top or inner
 
 
 class ScoreRequestSerializer(serializers.Serializer):
@@ -255,6 +293,11 @@ class InstrumentDefinitionViewSet(viewsets.ViewSet):
             OpenApiExample(
                 "AUDIT-C", request_only=True, value={"answers": {"1": 2, "2": 1, "3": 0}, "sex": "female"}
             ),
+            OpenApiExample(
+                "AUDIT-C, sex with the answers",
+                request_only=True,
+                value={"answers": {"1": 2, "2": 1, "3": 0, "sex": "female"}},
+            ),
         ],
     )
     @action(detail=True, methods=["post"], serializer_class=ScoreRequestSerializer)
@@ -262,12 +305,9 @@ class InstrumentDefinitionViewSet(viewsets.ViewSet):
         instrument = self._instrument(code)
         body = ScoreRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        answers, sex = _answers_and_sex(body.validated_data)
         try:
-            result = score(
-                instrument.code,
-                {str(key): value for key, value in body.validated_data["answers"].items()},
-                sex=body.validated_data.get("sex") or None,
-            )
+            result = services.score_for_installation(instrument.code, answers, sex=sex)
         except InvalidAnswers as invalid:
             error = DjangoValidationError({key: [message] for key, message in invalid.errors.items()})
             raise ApiValidationError(_instrument_errors(error)) from None
@@ -429,7 +469,8 @@ class InstrumentResponseFilter(django_filters.FilterSet):
 
 
 class AuditedReadMixin:
-    """Reads of stored results are chart reads: audited per patient (section "api")."""
+    """Reads of stored results are chart reads: audited per patient (section "api"); a list
+    page's patients in one append, so its queries do not grow with patients or rows."""
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -440,9 +481,9 @@ class AuditedReadMixin:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows = list(page if page is not None else queryset)
-        patients = {row.patient_id: row.patient for row in rows}
-        for patient in patients.values():
-            record_services.record_chart_view(actor=request.user, patient=patient, section="api")
+        record_services.record_chart_views(
+            actor=request.user, patients=[row.patient for row in rows], section="api"
+        )
         data = self.get_serializer(rows, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
@@ -473,14 +514,15 @@ class InstrumentResponseViewSet(
         body = AdministerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        answers, sex = _answers_and_sex(data)
         patient = get_visible_patient(request.user, data["patient"])
         try:
             response = services.administer_instrument(
                 actor=request.user,
                 patient=patient,
                 code=data["instrument_code"],
-                answers={str(key): value for key, value in data["answers"].items()},
-                sex=data.get("sex") or None,
+                answers=answers,
+                sex=sex,
                 notes=data.get("notes", ""),
             )
         except DjangoValidationError as error:

@@ -123,6 +123,9 @@ class Item:
     points_for_no: int | None = None
     asked_when: AskedWhen | None = None
     prompt: str = ""  # published administration note (what to ask or observe)
+    # The period the question asks about, as the published form heads it ("In the past
+    # month"), when the item wording does not say it; shown before the wording.
+    timeframe: str = ""
 
     @property
     def legal_values(self) -> tuple[int | bool, ...]:
@@ -989,7 +992,15 @@ COWS_DEFINITION = Instrument(
 _IF_TWO_IS_YES = AskedWhen(item="2", answer=True)
 
 
-def _triage_question(key: str, wording: str, *, asked_when: AskedWhen | None = None) -> Item:
+# The "recent" screener's periods: ideation (1-5) in the past month; behaviour (6) ever, with
+# the follow-up asking whether it was within the past 3 months.
+CSSRS_PAST_MONTH: Final = "In the past month"
+CSSRS_LIFETIME: Final = "Lifetime"
+
+
+def _triage_question(
+    key: str, wording: str, *, timeframe: str = "", asked_when: AskedWhen | None = None
+) -> Item:
     """A C-SSRS yes/no question: it earns no points; the answers pick the risk tier."""
     return Item(
         key=key,
@@ -998,7 +1009,12 @@ def _triage_question(key: str, wording: str, *, asked_when: AskedWhen | None = N
         options=_YES_NO_OPTIONS,
         scored=False,
         asked_when=asked_when,
+        timeframe=timeframe,
     )
+
+
+def _past_month(key: str, wording: str, **extra) -> Item:
+    return _triage_question(key, wording, timeframe=CSSRS_PAST_MONTH, **extra)
 
 
 C_SSRS_DEFINITION = Instrument(
@@ -1009,26 +1025,20 @@ C_SSRS_DEFINITION = Instrument(
     source="Columbia Protocol; Columbia triage guidelines",
     licence_note="Free for clinical use; terms for embedding in commercial software unconfirmed.",
     instructions=(
-        "Ask each question as 'Have you ...'. Always ask 1 and 2. If 2 is Yes, ask 3, 4 and "
-        "5. Always ask 6; if 6 is Yes, ask whether it was within the past 3 months."
+        "Questions 1-5 ask about the past month: 'In the past month, have you ...?' Always ask "
+        "1 and 2. If 2 is Yes, ask 3, 4 and 5. Always ask 6, over the lifetime: 'Have you "
+        "ever ...?'; if 6 is Yes, ask whether it was within the past 3 months."
     ),
     items=(
-        _triage_question(
-            "1",
-            "Wished you were dead or could go to sleep and not wake up?",
-        ),
-        _triage_question("2", "Actually had any thoughts of killing yourself?"),
-        _triage_question(
-            "3",
-            "Thinking about how you might do this?",
-            asked_when=_IF_TWO_IS_YES,
-        ),
-        _triage_question(
+        _past_month("1", "Wished you were dead or could go to sleep and not wake up?"),
+        _past_month("2", "Actually had any thoughts of killing yourself?"),
+        _past_month("3", "Thinking about how you might do this?", asked_when=_IF_TWO_IS_YES),
+        _past_month(
             "4",
             "Had these thoughts and had some intention of acting on them?",
             asked_when=_IF_TWO_IS_YES,
         ),
-        _triage_question(
+        _past_month(
             "5",
             "Started to work out or worked out the details of how to kill yourself, and intend "
             "to carry out this plan?",
@@ -1037,6 +1047,7 @@ C_SSRS_DEFINITION = Instrument(
         _triage_question(
             "6",
             "Ever done anything, started to do anything, or prepared to do anything to end your life?",
+            timeframe=CSSRS_LIFETIME,
         ),
         _triage_question(
             "6a",

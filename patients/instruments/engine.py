@@ -7,6 +7,7 @@ the flag rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -182,6 +183,38 @@ def validate_band_override(code: str, bands: Sequence[Band]) -> None:
     for rule in instrument.flag_rules:
         if isinstance(rule.when, BandAtLeast) and rule.when.band not in names:
             raise InvalidBands(f"flag {rule.flag!r} needs a band named {rule.when.band!r}")
+
+
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+# Longest band name a setting may use (the stored result's `band` column holds 40 characters).
+MAX_BAND_NAME_LENGTH = 40
+
+
+def parse_band_setting(text: str) -> tuple[Band, ...]:
+    """Bands written as a setting: ``"mild:0-9,moderate:10-18,severe:19-67"``.
+
+    Comma-separated ``name:low-high`` pairs (inclusive totals), least severe first; spaces
+    around names and numbers are ignored. Only the form is checked here: whether the bands fit
+    an instrument is `validate_band_override`'s job. Raises `InvalidBands` saying what is wrong.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidBands("no bands given")
+    bands = []
+    for position, part in enumerate(text.split(","), start=1):
+        part = part.strip()
+        name, colon, limits = part.rpartition(":")
+        name = name.strip()
+        low_text, dash, high_text = limits.strip().partition("-")
+        if not colon or not dash or not name:
+            raise InvalidBands(f"band {position} ({part!r}) is not written as name:low-high")
+        if not (_WHOLE_NUMBER.fullmatch(low_text.strip()) and _WHOLE_NUMBER.fullmatch(high_text.strip())):
+            raise InvalidBands(
+                f"band {name!r} has limits {limits.strip()!r}; expected two whole numbers, low-high"
+            )
+        if len(name) > MAX_BAND_NAME_LENGTH:
+            raise InvalidBands(f"band name {name!r} is longer than {MAX_BAND_NAME_LENGTH} characters")
+        bands.append(Band(name, int(low_text), int(high_text)))
+    return tuple(bands)
 
 
 # --- internals --------------------------------------------------------------------------------

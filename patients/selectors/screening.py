@@ -13,6 +13,7 @@ from django.utils import timezone
 from iop.accounts.models import Role
 from patients.access import visible_patients
 from patients.instruments import (
+    CIWA_AR,
     FLAG_CLINICALLY_SIGNIFICANT,
     FLAG_FURTHER_EVALUATION,
     FLAG_HIGH_SUICIDE_RISK,
@@ -25,8 +26,9 @@ from patients.instruments import (
     get_definition,
     list_definitions,
 )
-from patients.instruments.definitions import Instrument
-from patients.models import AsamAssessment, InstrumentResponse, Patient
+from patients.instruments.definitions import Band, Instrument
+from patients.instruments.engine import parse_band_setting
+from patients.models import AsamAssessment, InstrumentResponse, Patient, Referral, ReferralStatus
 
 # How many administrations per instrument the chart on the Intake tab draws (newest kept).
 SERIES_POINTS = 52
@@ -47,6 +49,10 @@ FLAG_LABELS = {
 }
 # Flags that stop or delay IOP: shown as prominently as safety flags.
 IOP_BLOCKING_FLAGS = frozenset({FLAG_WITHDRAWAL_MANAGEMENT_BEFORE_IOP, FLAG_MEDICAL_REVIEW_BEFORE_IOP})
+
+# Instruments whose bands this installation configures (CLINICAL.md: CIWA-Ar bands are
+# protocol-dependent), and the setting that holds them (iop/settings.py, env CIWA_AR_BANDS).
+BAND_SETTINGS = {CIWA_AR: "CIWA_AR_BANDS"}
 
 _SHORT_NAMES = {"audit": "AUDIT", "audit-c": "AUDIT-C", "cage": "CAGE", "ciwa-ar": "CIWA-Ar", "cows": "COWS"}
 
@@ -73,6 +79,26 @@ def offered_instrument(code: str) -> Instrument | None:
     if instrument.requires_licence_confirmation and not licence_confirmed():
         return None
     return instrument
+
+
+def installation_bands(code: str) -> tuple[Band, ...] | None:
+    """The bands this installation uses for `code` when they are configurable, else None (the
+    published bands). Checked by the settings at start-up, and again by the engine."""
+    setting = BAND_SETTINGS.get(code)
+    value = getattr(settings, setting, None) if setting else None
+    if not value:
+        return None
+    return parse_band_setting(value) if isinstance(value, str) else tuple(value)
+
+
+def active_bands(instrument: Instrument, sex: str | None = None) -> tuple[Band, ...]:
+    """The bands a total of `instrument` falls into here: configured, by sex (AUDIT-C) or published."""
+    configured = installation_bands(instrument.code)
+    if configured is not None:
+        return configured
+    if instrument.bands_by_sex is not None:
+        return instrument.bands_by_sex.get(sex or "", ())
+    return instrument.bands
 
 
 def known_instrument(code: str) -> Instrument | None:
@@ -142,17 +168,33 @@ def answer_rows(instrument: Instrument | None, response: InstrumentResponse) -> 
     answers = response.answers or {}
     if instrument is None:
         return [
-            {"key": key, "wording": "", "answer": value, "label": str(value)}
+            {"key": key, "timeframe": "", "wording": "", "answer": value, "label": str(value)}
             for key, value in answers.items()
         ]
     rows = []
     for item in instrument.items:
         if item.key not in answers:
-            rows.append({"key": item.key, "wording": item.wording, "answer": None, "label": "Not asked"})
+            rows.append(
+                {
+                    "key": item.key,
+                    "timeframe": item.timeframe,
+                    "wording": item.wording,
+                    "answer": None,
+                    "label": "Not asked",
+                }
+            )
             continue
         value = answers[item.key]
         label = next((option.label for option in item.options if option.value == value), str(value))
-        rows.append({"key": item.key, "wording": item.wording, "answer": value, "label": label})
+        rows.append(
+            {
+                "key": item.key,
+                "timeframe": item.timeframe,
+                "wording": item.wording,
+                "answer": value,
+                "label": label,
+            }
+        )
     return rows
 
 
@@ -216,6 +258,38 @@ def score_series(patient: Patient, *, code: str | None = None, points: int = SER
     return sorted(series.values(), key=lambda entry: order.get(entry["code"], len(order)))
 
 
+# --- the open referral (a readmission is judged on its own screening) -----------------------------
+
+
+def open_referral_of(patient: Patient) -> Referral | None:
+    """The patient's open referral (at most one: a database constraint), or None."""
+    return patient.referrals.filter(status=ReferralStatus.OPEN).order_by("-referred_at", "-id").first()
+
+
+def referral_asam_assessments(referral: Referral | None) -> QuerySet[AsamAssessment]:
+    """The ASAM assessments done for `referral`, newest first (none without a referral)."""
+    if referral is None:
+        return AsamAssessment.objects.none()
+    return referral.asam_assessments.select_related("assessed_by").order_by("-assessed_at", "-id")
+
+
+def referral_asam(referral: Referral | None) -> AsamAssessment | None:
+    """The latest ASAM assessment done for `referral` (not one from an earlier episode)."""
+    return referral_asam_assessments(referral).first()
+
+
+def referral_instrument_responses(referral: Referral | None) -> QuerySet[InstrumentResponse]:
+    """The instruments administered for `referral`, newest first (none without a referral)."""
+    if referral is None:
+        return InstrumentResponse.objects.none()
+    return referral.instrument_responses.select_related("administered_by").order_by("-administered_at", "-id")
+
+
+def referral_instrument_count(referral: Referral | None) -> int:
+    """How many instruments were administered for `referral` (0 without a referral)."""
+    return referral.instrument_responses.count() if referral is not None else 0
+
+
 # --- the Intake tab's card ------------------------------------------------------------------------
 
 
@@ -268,17 +342,36 @@ def latest_results(patient: Patient) -> list[dict]:
 
 
 def intake_card_context(patient) -> dict:
-    """What the chart's Intake tab shows for this area (a fixed number of queries)."""
+    """What the chart's Intake tab shows for this area (a fixed number of queries).
+
+    `asam_latest`/`asam_count` and the results table are the patient's whole history; the
+    intake checklist of an open referral (a readmission too) must use `referral_asam` and
+    `referral_instrument_count`: the screening done for that referral, not an old episode's.
+    """
+    referral = open_referral_of(patient)
     asam_rows = list(asam_history(patient)[:1])
+    asam_latest = asam_rows[0] if asam_rows else None
+    if referral is None:
+        current_asam = None
+    elif asam_latest is not None and asam_latest.referral_id == referral.pk:
+        current_asam = asam_latest
+    else:
+        current_asam = referral_asam(referral) if asam_latest is not None else None
+    results = latest_results(patient)
+    for result in results:
+        result["before_referral"] = referral is not None and result["latest"].referral_id != referral.pk
     return {
         "screening_offered": [
             {"code": instrument.code, "short_name": short_name(instrument), "name": instrument.name}
             for instrument in offered_instruments()
         ],
-        "screening_results": latest_results(patient),
+        "screening_results": results,
         "screening_series": score_series(patient),
         "screening_instrument_roles": sorted(INSTRUMENT_ROLES),
         "screening_asam_roles": sorted(ASAM_ROLES),
-        "asam_latest": asam_rows[0] if asam_rows else None,
+        "screening_referral": referral,
+        "asam_latest": asam_latest,
         "asam_count": patient.asam_assessments.count() if asam_rows else 0,
+        "referral_asam": current_asam,
+        "referral_instrument_count": referral_instrument_count(referral) if results else 0,
     }

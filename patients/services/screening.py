@@ -6,6 +6,14 @@ Who may do what (docs/decisions/0004-screening-instruments.md):
 - Clinicians do ASAM assessments.
 - Case managers, peer support and admins read the results of the patients they can see, but
   do not administer or assess. Superusers may do everything (technical accounts).
+- Writing a result is writing the clinical record: on top of the role, the actor must work at
+  the site holding the record (`patients.access.require_clinical_write`), so seeing a patient
+  through an old episode at another site is not enough. Break-the-glass access may write (an
+  emergency assessment is legitimate).
+- Results saved while the patient has an open referral belong to that referral, so a
+  readmission's intake is judged on its own screening, not an earlier episode's.
+- Scores use this installation's configuration (`score_for_installation`: CIWA-Ar bands from
+  the CIWA_AR_BANDS setting) wherever they are computed: saving, the live score, the API.
 
 The scoring itself is `patients.instruments` (pure, one engine for every instrument) and the
 level-of-care rule is `patients.asam_rule`; these functions validate with them, store the
@@ -22,6 +30,7 @@ from django.utils import timezone
 from iop.accounts.permissions import require_role
 from iop.audit.models import AuditAction
 from patients import asam_rule
+from patients.access import require_clinical_write
 from patients.instruments import (
     BAND_MODERATE,
     FLAG_HIGH_SUICIDE_RISK,
@@ -29,6 +38,7 @@ from patients.instruments import (
     FLAG_SUICIDE_RISK,
     FLAG_WITHDRAWAL_MANAGEMENT_BEFORE_IOP,
     InvalidAnswers,
+    ScoreResult,
     score,
 )
 from patients.instruments.definitions import Instrument
@@ -39,9 +49,15 @@ from patients.models import (
     InstrumentResponse,
     Patient,
     Referral,
-    ReferralStatus,
 )
-from patients.selectors.screening import ASAM_ROLES, INSTRUMENT_ROLES, offered_instrument, short_name
+from patients.selectors.screening import (
+    ASAM_ROLES,
+    INSTRUMENT_ROLES,
+    installation_bands,
+    offered_instrument,
+    open_referral_of,
+    short_name,
+)
 from patients.services.auditing import audit_patient_change
 from patients.services.records import raise_alert
 
@@ -100,11 +116,6 @@ def _raise_alerts(*, actor, patient: Patient, instrument: Instrument, band: str,
 # --- the referral ---------------------------------------------------------------------------------
 
 
-def open_referral_of(patient: Patient) -> Referral | None:
-    """The patient's open referral (the most recent, if there were ever two)."""
-    return patient.referrals.filter(status=ReferralStatus.OPEN).order_by("-referred_at", "-id").first()
-
-
 def _mark_screened(*, actor, patient: Patient, referral: Referral | None, when) -> None:
     """The first screening result saved for an open referral sets its `screened_at`.
 
@@ -120,6 +131,20 @@ def _mark_screened(*, actor, patient: Patient, referral: Referral | None, when) 
     if updated:
         referral.screened_at = when
         audit_patient_change(actor, AuditAction.UPDATE, referral, patient, changed_fields=["screened_at"])
+
+
+# --- scoring --------------------------------------------------------------------------------------
+
+
+def score_for_installation(
+    code: str, answers: Mapping[str, int | bool], sex: str | None = None
+) -> ScoreResult:
+    """Score with this installation's configuration: the one place saving, the live score and
+    the API score through, so they never disagree (CIWA-Ar: the CIWA_AR_BANDS setting).
+
+    Raises what `patients.instruments.score` raises (InvalidAnswers, UnknownInstrument).
+    """
+    return score(code, answers, sex=sex, band_override=installation_bands(code))
 
 
 # --- administering an instrument ------------------------------------------------------------------
@@ -147,11 +172,13 @@ def administer_instrument(
     `answers` maps published item numbers ("1", "6a", ...) to integers (choice items) or
     booleans (yes/no items, True = Yes as asked). Raises ValidationError naming each bad item
     (the keys are the item numbers, "sex" for AUDIT-C, "instrument" for an unknown or
-    unavailable instrument) and PermissionError for a role that may not administer.
+    unavailable instrument) and PermissionError for a role that may not administer or an actor
+    who may not write this patient's record. The response belongs to the open referral, if any.
     A safety flag (PHQ-9 item 9, C-SSRS high) raises a high-severity alert at once; a
     CIWA-Ar or COWS in the moderate band or worse raises a withdrawal alert.
     """
     require_role(actor, INSTRUMENT_ROLES, "administer screening instruments")
+    require_clinical_write(actor, patient, allow_break_glass=True, what="administer instruments")
     instrument = offered_instrument(code)
     if instrument is None:
         raise ValidationError({"instrument": f"No instrument {code!r} is offered here."})
@@ -161,7 +188,7 @@ def administer_instrument(
     answers = {str(key): value for key, value in answers.items()}
     sex_used = sex if instrument.requires_sex else None
     try:
-        result = score(instrument.code, answers, sex=sex_used)
+        result = score_for_installation(instrument.code, answers, sex=sex_used)
     except InvalidAnswers as invalid:
         raise ValidationError({key: [message] for key, message in invalid.errors.items()}) from None
 
@@ -233,9 +260,11 @@ def assess_asam(
 
     `chosen_level` empty or None accepts the recommendation. A different level needs an
     `override_reason`. Raises ValidationError naming each bad field ("edition", a dimension
-    "1".."6", "chosen_level", "override_reason", "notes_<n>") and PermissionError.
+    "1".."6", "chosen_level", "override_reason", "notes_<n>") and PermissionError (role, or
+    not allowed to write this patient's record). It belongs to the open referral, if any.
     """
     require_role(actor, ASAM_ROLES, "do ASAM assessments")
+    require_clinical_write(actor, patient, allow_break_glass=True, what="assess ASAM dimensions")
     edition = str(edition) if isinstance(edition, int) and not isinstance(edition, bool) else edition
     try:
         recommendation = asam_rule.recommend_level(edition, ratings)

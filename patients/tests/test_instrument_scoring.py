@@ -16,6 +16,7 @@ from patients.instruments import (
     C_SSRS,
     CAGE,
     CIWA_AR,
+    CIWA_AR_DEFAULT_BANDS,
     COWS,
     DAST_10,
     GAD_7,
@@ -32,6 +33,7 @@ from patients.instruments import (
     shows_treatment_response,
     validate_band_override,
 )
+from patients.instruments.engine import parse_band_setting
 
 # --- published values ---------------------------------------------------------------------
 
@@ -649,6 +651,50 @@ def test_ciwa_ar_band_override_must_cover_0_to_67_and_keep_moderate(bands):
         score(CIWA_AR, all_zero(CIWA_AR_LEGAL), band_override=bands)
 
 
+@pytest.mark.parametrize(
+    ("text", "bands"),
+    [
+        ("mild:0-9,moderate:10-18,severe:19-67", CIWA_AR_DEFAULT_BANDS),
+        (
+            " minimal/mild : 0-7 , moderate:8 - 15,severe:16-67 ",
+            (Band("minimal/mild", 0, 7), Band("moderate", 8, 15), Band("severe", 16, 67)),
+        ),
+        ("severe risk: 0-67", (Band("severe risk", 0, 67),)),  # form only: fit is checked apart
+    ],
+)
+def test_band_settings_are_parsed(text, bands):
+    assert parse_band_setting(text) == bands
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "no bands given"),
+        ("   ", "no bands given"),
+        ("mild 0-9", "not written as name:low-high"),
+        (":0-9", "not written as name:low-high"),
+        ("mild:0-9,,severe:10-67", "band 2"),
+        ("mild:0", "not written as name:low-high"),
+        ("mild:zero-9", "two whole numbers"),
+        ("mild:-1-9", "two whole numbers"),
+        ("mild:0-9.5", "two whole numbers"),
+        ("mild:0-\u0669", "two whole numbers"),  # a non-ASCII digit
+        (f"{'x' * 41}:0-67", "longer than 40"),
+    ],
+)
+def test_malformed_band_settings_say_what_is_wrong(text, words):
+    with pytest.raises(InvalidBands, match=words):
+        parse_band_setting(text)
+
+
+def test_a_parsed_band_setting_is_validated_against_the_instrument():
+    va = parse_band_setting("minimal/mild:0-7,moderate:8-15,severe:16-67")
+    validate_band_override(CIWA_AR, va)
+    assert score(CIWA_AR, answers_totalling(8, CIWA_AR_LEGAL), band_override=va).band == "moderate"
+    with pytest.raises(InvalidBands, match="expected 10"):
+        validate_band_override(CIWA_AR, parse_band_setting("mild:0-9,moderate:11-18,severe:19-67"))
+
+
 def test_bands_of_published_instruments_cannot_be_overridden():
     with pytest.raises(InvalidBands):
         score(PHQ_9, all_zero(PHQ_9_LEGAL), band_override=(Band("any", 0, 27),))
@@ -837,6 +883,20 @@ def test_c_ssrs_items_use_the_screener_wording():
     assert [item.key for item in cssrs.items] == ["1", "2", "3", "4", "5", "6", "6a"]
     assert cssrs.item("2").wording == "Actually had any thoughts of killing yourself?"
     assert cssrs.item("6a").wording == "Within the past 3 months?"
+
+
+def test_c_ssrs_recent_screener_asks_ideation_about_the_past_month_and_behaviour_ever():
+    """The "recent" version (CLINICAL.md): items 1-5 about the past month; 6 lifetime, with its
+    follow-up about the past 3 months."""
+    cssrs = get_definition(C_SSRS)
+    assert cssrs.version == "1-recent"
+    assert [cssrs.item(key).timeframe for key in ["1", "2", "3", "4", "5"]] == ["In the past month"] * 5
+    assert cssrs.item("6").timeframe == "Lifetime" and cssrs.item("6").wording.startswith("Ever ")
+    assert "past 3 months" in cssrs.item("6a").wording
+    assert "Questions 1-5 ask about the past month" in cssrs.instructions
+    # Every other instrument gives its period in its stem or wording.
+    others = [instrument for instrument in list_definitions() if instrument.code != C_SSRS]
+    assert all(not item.timeframe for instrument in others for item in instrument.items)
 
 
 # --- properties over random valid answer sets -----------------------------------------------

@@ -2,15 +2,29 @@
 personas). A patient outside reach is a 404; a page a role may not use is a 404; an API write a
 role may not make is a 403 with a JSON body; anonymous users are sent to sign in (API: 401)."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conftest import PERSONAS, SEES_PATIENT
-from patients.models import AsamAssessment, InstrumentResponse
+from iop.accounts.models import Role
+from iop.accounts.tests.factories import UserFactory
+from patients.access import can_see_patient
+from patients.models import (
+    AsamAssessment,
+    CareTeamMember,
+    CareTeamRole,
+    ClinicalAlert,
+    Episode,
+    InstrumentResponse,
+)
 from patients.services import screening as services
-from patients.tests.test_screening_services import PHQ9_ITEM9_POSITIVE
+from patients.services.records import break_the_glass
+from patients.tests.test_screening_services import CAGE_NO, PHQ9_ITEM9_POSITIVE
+from patients.views import screening as views
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +208,145 @@ def test_lists_show_the_patients_results_only_to_those_who_may_see_them(clinic, 
     patient = str(clinic.patient.public_id)
     assert any(row["patient"] == patient for row in responses) == (persona in SEES_PATIENT)
     assert any(row["patient"] == patient for row in assessments) == (persona in SEES_PATIENT)
+
+
+# --- writing needs a place at the site holding the record ----------------------------------------
+# Seeing a patient is not enough to write their record: someone at another site who sees them
+# through an old episode there (its admin, its clinical supervisor, a member of its care team)
+# may not add results to the record held here. Break-the-glass at this site may (an emergency
+# assessment is legitimate).
+
+OTHER_SITE = ["admin_other_site", "supervisor_other_site", "medical_other_site"]
+
+
+@pytest.fixture
+def old_episode_at_site_b(clinic):
+    """The patient was treated at site B before: site B's staff still see the record."""
+    return Episode.objects.create(
+        patient=clinic.patient,
+        program=clinic.episode.program,
+        site=clinic.site_b,
+        admitted_on=datetime.date(2025, 1, 6),
+        discharged_on=datetime.date(2025, 3, 3),
+        status="discharged",
+        discharge_reason="1",
+        current_phase=clinic.episode.current_phase,
+    )
+
+
+@pytest.fixture
+def other_site(clinic, old_episode_at_site_b) -> dict:
+    supervisor = UserFactory(
+        username="vera", role=Role.CLINICIAN, sites=[clinic.site_b], is_clinical_supervisor=True
+    )
+    medical = UserFactory(username="milo", role=Role.MEDICAL, sites=[clinic.site_b])
+    CareTeamMember.objects.create(
+        episode=old_episode_at_site_b,
+        user=medical,
+        role=CareTeamRole.MEDICAL,
+        assigned_on=old_episode_at_site_b.admitted_on,
+    )
+    people = {
+        "admin_other_site": clinic.admin_other_site,
+        "supervisor_other_site": supervisor,
+        "medical_other_site": medical,
+    }
+    for name, user in people.items():
+        assert can_see_patient(user, clinic.patient), f"{name} should see the patient (set-up)"
+    return people
+
+
+def api_as(user) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return api
+
+
+@pytest.mark.parametrize("persona", OTHER_SITE)
+def test_staff_of_another_site_get_403_from_the_api_and_nothing_is_saved(clinic, other_site, persona):
+    api = api_as(other_site[persona])
+    patient = str(clinic.patient.public_id)
+    administered = api.post(
+        "/api/v1/instrument-responses/",
+        {"patient": patient, "instrument_code": "phq-9", "answers": PHQ9_ITEM9_POSITIVE},
+        format="json",
+    )
+    assessed = api.post(
+        "/api/v1/asam-assessments/",
+        {"patient": patient, "edition": "3", "ratings": ALL_MODERATE},
+        format="json",
+    )
+    assert administered.status_code == 403, administered.json()
+    assert assessed.status_code == 403, assessed.json()
+    assert administered.json()["detail"] and assessed.json()["detail"]
+    assert not InstrumentResponse.objects.exists() and not AsamAssessment.objects.exists()
+    assert not ClinicalAlert.objects.exists()
+
+
+@pytest.mark.parametrize("persona", OTHER_SITE)
+def test_staff_of_another_site_cannot_save_through_the_pages(clinic, other_site, client, persona):
+    client.force_login(other_site[persona])
+    patient = clinic.patient.public_id
+    answers = {key: str(value) for key, value in PHQ9_ITEM9_POSITIVE.items()}
+    asam = {"edition": "3", "decision": "accept", **{f"rating_{d}": "2" for d in range(1, 7)}}
+    for name, data in [("administer_instrument", answers), ("score_instrument", answers)]:
+        url = reverse(f"patients:{name}", args=[patient, "phq-9"])
+        assert client.get(url).status_code in (404, 405)
+        assert client.post(url, data).status_code == 404
+    for name in ["new_asam", "asam_recommend"]:
+        url = reverse(f"patients:{name}", args=[patient])
+        assert client.post(url, asam).status_code == 404
+    assert not InstrumentResponse.objects.exists() and not AsamAssessment.objects.exists()
+    # They still read the record they see, without the buttons that write it.
+    html = client.get(reverse("patients:chart_tab", args=[patient, "intake"])).content.decode()
+    assert 'data-testid="screening-card"' in html
+    assert 'data-testid="administer-menu"' not in html and 'data-testid="new-asam"' not in html
+
+
+def test_the_services_refuse_a_clinician_of_another_site_whatever_the_caller(clinic, other_site):
+    supervisor = other_site["supervisor_other_site"]  # a clinician: the role alone would let them
+    with pytest.raises(PermissionError, match="administer instruments"):
+        services.administer_instrument(
+            actor=supervisor, patient=clinic.patient, code="phq-9", answers=PHQ9_ITEM9_POSITIVE
+        )
+    with pytest.raises(PermissionError, match="assess ASAM dimensions"):
+        services.assess_asam(actor=supervisor, patient=clinic.patient, edition="3", ratings=ALL_MODERATE)
+    with pytest.raises(PermissionError, match="administer instruments"):
+        services.administer_instrument(
+            actor=other_site["medical_other_site"], patient=clinic.patient, code="cage", answers=CAGE_NO
+        )
+    assert not InstrumentResponse.objects.exists() and not AsamAssessment.objects.exists()
+
+
+def test_a_page_form_error_is_shown_if_the_service_refuses(clinic, client, monkeypatch):
+    """Should the page's own check ever let someone through, the service's refusal is a message
+    on the form, not a 500, and nothing is saved."""
+    monkeypatch.setattr(views, "may_write_clinical", lambda *args, **kwargs: True)
+    monkeypatch.setattr(
+        "patients.services.screening.require_clinical_write",
+        lambda *args, what, **kwargs: (_ for _ in ()).throw(PermissionError(f"You may not {what}.")),
+    )
+    client.force_login(clinic.clinician_on_team)
+    answers = {key: str(value) for key, value in PHQ9_ITEM9_POSITIVE.items()}
+    response = client.post(
+        reverse("patients:administer_instrument", args=[clinic.patient.public_id, "phq-9"]), answers
+    )
+    assert response.status_code == 200 and "You may not administer instruments." in response.content.decode()
+    asam = {"edition": "3", "decision": "accept", **{f"rating_{d}": "2" for d in range(1, 7)}}
+    response = client.post(reverse("patients:new_asam", args=[clinic.patient.public_id]), asam)
+    assert response.status_code == 200 and "You may not assess ASAM dimensions." in response.content.decode()
+    assert not InstrumentResponse.objects.exists() and not AsamAssessment.objects.exists()
+
+
+def test_break_the_glass_may_screen_in_an_emergency(clinic, client):
+    bob = clinic.clinician_elsewhere  # a clinician at the site, not on the care team
+    break_the_glass(actor=bob, mrn=clinic.patient.mrn, reason="Crisis at the front desk now")
+    client.force_login(bob)
+    patient = clinic.patient.public_id
+    answers = {key: str(value) for key, value in PHQ9_ITEM9_POSITIVE.items()}
+    saved = client.post(reverse("patients:administer_instrument", args=[patient, "phq-9"]), answers)
+    asam = {"edition": "3", "decision": "accept", **{f"rating_{d}": "2" for d in range(1, 7)}}
+    assessed = client.post(reverse("patients:new_asam", args=[patient]), asam)
+    assert saved.status_code == 302 and assessed.status_code == 302
+    assert InstrumentResponse.objects.get().administered_by == bob
+    assert AsamAssessment.objects.get().assessed_by == bob

@@ -7,6 +7,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from iop.audit.models import AuditAction, AuditEntry
+from patients.instruments import Band
 from patients.models import AsamAssessment, ClinicalAlert, InstrumentResponse
 from patients.services import screening as services
 from patients.tests.factories import PatientFactory, admit
@@ -482,3 +483,184 @@ def test_openapi_schema_describes_the_screening_endpoints(clinic, api):
         "/api/v1/asam-assessments/{public_id}/",
     ]:
         assert path in paths, path
+
+
+# --- list pages: one audit append, constant queries -------------------------------------------
+
+
+def patients_with_results(clinic, how_many: int, per_patient: int, *, asam: bool) -> list:
+    """`how_many` patients on clinic.clinician_on_team's care team, each with `per_patient`
+    results (instrument responses, or ASAM assessments)."""
+    made = []
+    for _ in range(how_many):
+        patient = PatientFactory(site=clinic.site_a)
+        admit(patient, team={"primary_clinician": clinic.clinician_on_team})
+        for _ in range(per_patient):
+            if asam:
+                services.assess_asam(
+                    actor=clinic.clinician_on_team,
+                    patient=patient,
+                    edition="3",
+                    ratings=ratings(0, 1, 2, 2, 2, 1),
+                )
+            else:
+                services.administer_instrument(
+                    actor=clinic.clinician_on_team, patient=patient, code="cage", answers=CAGE_ANSWERS
+                )
+        made.append(patient)
+    return made
+
+
+CAGE_ANSWERS = {str(n): False for n in range(1, 5)}
+
+
+@pytest.mark.parametrize(
+    "endpoint, asam", [("/api/v1/instrument-responses/", False), ("/api/v1/asam-assessments/", True)]
+)
+def test_list_queries_do_not_grow_with_patients_or_rows(clinic, api, query_count, endpoint, asam):
+    as_user(api, clinic.clinician_on_team)
+    patients_with_results(clinic, 2, 1, asam=asam)
+    few = query_count(lambda: api.get(endpoint))
+    patients_with_results(clinic, 20, 2, asam=asam)  # 22 patients, 42 rows: one page
+    body = api.get(endpoint).json()
+    assert body["count"] == 42 and len(body["results"]) == 42
+    assert query_count(lambda: api.get(endpoint)) == few
+
+
+@pytest.mark.parametrize(
+    "endpoint, asam", [("/api/v1/instrument-responses/", False), ("/api/v1/asam-assessments/", True)]
+)
+def test_a_list_page_audits_one_read_per_patient_on_it(clinic, api, endpoint, asam):
+    patients = patients_with_results(clinic, 3, 2, asam=asam)
+    as_user(api, clinic.clinician_on_team)
+    before = AuditEntry.objects.count()
+    api.get(endpoint)
+    reads = AuditEntry.objects.filter(action=AuditAction.READ, object_type="patients.chart.api")
+    assert AuditEntry.objects.count() - before == 3
+    assert sorted(str(read.patient_public_id) for read in reads) == sorted(str(p.public_id) for p in patients)
+    assert all(read.actor == clinic.clinician_on_team for read in reads)
+
+
+def test_a_list_read_through_break_the_glass_names_the_grant(clinic, api):
+    from patients.services.records import break_the_glass
+
+    services.administer_instrument(
+        actor=clinic.clinician_on_team, patient=clinic.patient, code="cage", answers=CAGE_ANSWERS
+    )
+    grant = break_the_glass(
+        actor=clinic.clinician_elsewhere, mrn=clinic.patient.mrn, reason="Crisis at the desk"
+    )
+    as_user(api, clinic.clinician_elsewhere)
+    assert api.get("/api/v1/instrument-responses/").json()["count"] == 1
+    read = AuditEntry.objects.get(action=AuditAction.READ, object_type="patients.chart.api")
+    assert read.reason == f"break-the-glass grant {grant.public_id}"
+
+
+# --- CIWA-Ar bands: this installation's -------------------------------------------------------
+
+VA_STYLE = (Band("minimal/mild", 0, 7), Band("moderate", 8, 15), Band("severe", 16, 67))
+CIWA_TOTAL_8 = {**{str(n): 1 for n in range(1, 9)}, "9": 0, "10": 0}
+
+
+def test_ciwa_ar_scores_with_the_installations_bands(clinic, api, settings):
+    as_user(api, clinic.peer_support)
+    default = score(api, "ciwa-ar", {"answers": CIWA_TOTAL_8}).json()
+    assert default == {"total": 8, "band": "mild", "flags": []}
+    settings.CIWA_AR_BANDS = VA_STYLE
+    configured = score(api, "ciwa-ar", {"answers": CIWA_TOTAL_8}).json()
+    assert configured == {"total": 8, "band": "moderate", "flags": ["withdrawal_management_before_iop"]}
+    definition = api.get("/api/v1/instruments/ciwa-ar/").json()
+    assert [(b["name"], b["low"], b["high"]) for b in definition["bands"]] == [
+        ("minimal/mild", 0, 7),
+        ("moderate", 8, 15),
+        ("severe", 16, 67),
+    ]
+    assert definition["bands_configurable"] is True
+
+
+def test_administering_ciwa_ar_through_the_api_stores_the_installations_band(clinic, api, settings):
+    settings.CIWA_AR_BANDS = VA_STYLE
+    as_user(api, clinic.medical)
+    body = {"patient": str(clinic.patient.public_id), "instrument_code": "ciwa-ar", "answers": CIWA_TOTAL_8}
+    response = api.post("/api/v1/instrument-responses/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["band"], response.json()["flags"]) == (
+        "moderate",
+        ["withdrawal_management_before_iop"],
+    )
+
+
+# --- AUDIT-C: the sex at the top level or inside the answers ------------------------------------
+
+AUDIT_C_3 = {"1": 1, "2": 1, "3": 1}  # 3: positive for women, negative for men
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"answers": AUDIT_C_3, "sex": "female"},
+        {"answers": {**AUDIT_C_3, "sex": "female"}},
+        {"answers": {**AUDIT_C_3, "sex": "female"}, "sex": "female"},
+        {"answers": {**AUDIT_C_3, "sex": None}, "sex": "female"},
+    ],
+)
+def test_audit_c_sex_may_be_sent_inside_the_answers(clinic, api, body):
+    as_user(api, clinic.clinician_on_team)
+    response = score(api, "audit-c", body)
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"total": 3, "band": "positive", "flags": ["positive_screen"]}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"answers": {**AUDIT_C_3, "sex": "female"}, "sex": "male"},  # conflict
+        {"answers": {**AUDIT_C_3, "sex": 1}},  # not a word
+        {"answers": {**AUDIT_C_3, "sex": "other"}},  # not a sex the engine scores with
+    ],
+)
+def test_audit_c_sex_inside_the_answers_is_checked_like_the_top_level_one(clinic, api, body):
+    as_user(api, clinic.clinician_on_team)
+    response = score(api, "audit-c", body)
+    assert response.status_code == 400 and "sex" in response.json(), response.json()
+    assert "answers" not in response.json()  # "sex" is not reported as an unknown item
+
+
+def test_administering_audit_c_with_the_sex_inside_the_answers(clinic, api):
+    as_user(api, clinic.clinician_on_team)
+    body = {
+        "patient": str(clinic.patient.public_id),
+        "instrument_code": "audit-c",
+        "answers": {**AUDIT_C_3, "sex": "male"},
+    }
+    response = api.post("/api/v1/instrument-responses/", body, format="json")
+    assert response.status_code == 201, response.json()
+    stored = InstrumentResponse.objects.get()
+    assert (stored.sex_used, stored.band, stored.answers) == ("male", "negative", AUDIT_C_3)
+    conflict = api.post("/api/v1/instrument-responses/", {**body, "sex": "female"}, format="json")
+    assert conflict.status_code == 400 and "sex" in conflict.json()
+    assert InstrumentResponse.objects.count() == 1
+
+
+# --- C-SSRS: the published periods ---------------------------------------------------------------
+
+
+def test_cssrs_definition_says_which_period_each_question_asks_about(clinic, api):
+    as_user(api, clinic.peer_support)
+    cssrs = api.get("/api/v1/instruments/c-ssrs/").json()
+    timeframes = {item["key"]: item["timeframe"] for item in cssrs["items"]}
+    assert timeframes == {
+        "1": "In the past month",
+        "2": "In the past month",
+        "3": "In the past month",
+        "4": "In the past month",
+        "5": "In the past month",
+        "6": "Lifetime",
+        "6a": "",
+    }
+    assert "past month" in cssrs["instructions"] and "past 3 months" in cssrs["instructions"]
+    assert (
+        next(item for item in cssrs["items"] if item["key"] == "6a")["wording"] == "Within the past 3 months?"
+    )
+    phq9 = api.get("/api/v1/instruments/phq-9/").json()
+    assert {item["timeframe"] for item in phq9["items"]} == {""}  # the stem says "Over the last 2 weeks"

@@ -4,14 +4,17 @@ live recommendation, the Intake card, the history pages and the chart reads they
 import re
 
 import pytest
+from django.shortcuts import redirect
 from django.test import override_settings
 from django.urls import reverse
 
 from iop.audit.models import AuditAction, AuditEntry
+from patients.instruments import Band
 from patients.instruments.definitions import DAST_10_DEFINITION, PHQ_9_DEFINITION
 from patients.models import AsamAssessment, ClinicalAlert, InstrumentResponse
 from patients.services import screening as services
-from patients.tests.test_screening_services import CIWA_MODERATE, PHQ9_ITEM9_POSITIVE
+from patients.tests.test_screening_services import CIWA_MODERATE, PHQ9_ITEM9_POSITIVE, open_referral
+from patients.views import screening as views
 
 pytestmark = pytest.mark.django_db
 
@@ -487,3 +490,119 @@ def test_asam_history_query_count_does_not_grow(clinic, client, query_count):
             actor=clinic.clinician_on_team, patient=clinic.patient, edition="3", ratings=ratings
         )
     assert query_count(lambda: client.get(history)) == one
+
+
+# --- C-SSRS: the published periods ---------------------------------------------------------------
+
+
+def item_html(html: str, key: str) -> str:
+    start = html.index(f'data-testid="item-{key}"')
+    return html[start : html.index("</legend>", start)]
+
+
+def test_cssrs_form_asks_items_1_to_5_about_the_past_month(clinic, client):
+    client.force_login(clinic.clinician_on_team)
+    html = client.get(url("administer_instrument", clinic, "c-ssrs")).content.decode()
+    assert 'data-testid="instrument-instructions">Questions 1-5 ask about the past month' in html
+    for key in ["1", "2", "3", "4", "5"]:
+        assert 'data-testid="item-timeframe">In the past month:</span>' in item_html(html, key), key
+    assert 'data-testid="item-timeframe">Lifetime:</span>' in item_html(html, "6")
+    assert "item-timeframe" not in item_html(html, "6a") and "Within the past 3 months?" in item_html(
+        html, "6a"
+    )
+    phq9 = client.get(url("administer_instrument", clinic, "phq-9")).content.decode()
+    assert "item-timeframe" not in phq9  # its stem gives the period
+
+
+def test_a_stored_cssrs_shows_the_period_each_answer_is_about(clinic, client):
+    stored = administer(clinic, "c-ssrs", {"1": True, "2": False, "6": True, "6a": False})
+    client.force_login(clinic.peer_support)
+    html = client.get(url("instrument_response", clinic, stored.public_id)).content.decode()
+    assert "In the past month:</span> Wished you were dead" in html
+    assert "Lifetime:</span> Ever done anything" in html
+
+
+# --- CIWA-Ar: the live score uses this installation's bands ----------------------------------------
+
+VA_STYLE = (Band("minimal/mild", 0, 7), Band("moderate", 8, 15), Band("severe", 16, 67))
+CIWA_TOTAL_8 = {**{str(n): "1" for n in range(1, 9)}, "9": "0", "10": "0"}
+
+
+def test_live_ciwa_ar_score_uses_the_configured_bands(clinic, client, settings):
+    client.force_login(clinic.medical)
+    default = client.post(url("score_instrument", clinic, "ciwa-ar"), CIWA_TOTAL_8).content.decode()
+    assert 'data-testid="score-band">mild<' in default and "data-flag" not in default
+    settings.CIWA_AR_BANDS = VA_STYLE
+    html = client.post(url("score_instrument", clinic, "ciwa-ar"), CIWA_TOTAL_8).content.decode()
+    assert 'data-testid="score-total">8<' in html and 'data-testid="score-band">moderate<' in html
+    assert 'data-flag="withdrawal_management_before_iop"' in html
+    # Before the form is complete: 8 points already reach "moderate" under these bands.
+    partial = {key: value for key, value in CIWA_TOTAL_8.items() if key != "10"}
+    early = client.post(url("score_instrument", clinic, "ciwa-ar"), partial).content.decode()
+    assert "9 of 10 answered" in early and 'data-flag="withdrawal_management_before_iop"' in early
+
+
+def test_saving_a_ciwa_ar_on_the_page_uses_the_configured_bands(clinic, client, settings):
+    settings.CIWA_AR_BANDS = VA_STYLE
+    client.force_login(clinic.medical)
+    response = client.post(url("administer_instrument", clinic, "ciwa-ar"), CIWA_TOTAL_8, follow=True)
+    assert "CIWA-Ar saved: total 8 (moderate)." in response.content.decode()
+    assert InstrumentResponse.objects.get().band == "moderate"
+
+
+# --- after saving: back to an open intake ---------------------------------------------------------
+
+
+def test_saving_returns_through_the_shared_intake_redirect(clinic, client, monkeypatch):
+    """One way back for every intake step: `back_to_intake_or` decides."""
+    calls = []
+
+    def spy(patient, default_url):
+        calls.append((patient, default_url))
+        return redirect("/spied/")
+
+    monkeypatch.setattr(views, "back_to_intake_or", spy)
+    client.force_login(clinic.clinician_on_team)
+    saved = client.post(url("administer_instrument", clinic, "gad-7"), {str(n): "1" for n in range(1, 8)})
+    asam = {"edition": "3", "decision": "accept", **{f"rating_{d}": "2" for d in range(1, 7)}}
+    assessed = client.post(url("new_asam", clinic), asam)
+    assert saved.url == assessed.url == "/spied/"
+    assert calls == [(clinic.patient, url("chart_tab", clinic, "intake"))] * 2
+
+
+def test_saving_during_an_open_intake_returns_to_its_checklist(clinic, client):
+    open_referral(clinic)
+    client.force_login(clinic.clinician_on_team)
+    saved = client.post(url("administer_instrument", clinic, "gad-7"), {str(n): "1" for n in range(1, 8)})
+    asam = {"edition": "3", "decision": "accept", **{f"rating_{d}": "2" for d in range(1, 7)}}
+    assessed = client.post(url("new_asam", clinic), asam)
+    assert saved.url == assessed.url == url("chart_tab", clinic, "intake")
+
+
+# --- readmission: the Intake card tells this intake's screening from the history -------------------
+
+
+def test_intake_card_marks_results_from_before_the_open_referral(clinic, client):
+    first = open_referral(clinic)
+    administer(clinic, "cage", {str(n): False for n in range(1, 5)})
+    services.assess_asam(
+        actor=clinic.clinician_on_team,
+        patient=clinic.patient,
+        edition="3",
+        ratings={str(d): 2 for d in range(1, 7)},
+    )
+    first.status, first.outcome = "closed", "admitted"
+    first.save(update_fields=["status", "outcome"])
+    open_referral(clinic)
+    client.force_login(clinic.clinician_on_team)
+    html = client.get(url("chart_tab", clinic, "intake")).content.decode()
+    assert 'data-testid="before-referral"' in html and 'data-testid="asam-not-for-referral"' in html
+    administer(clinic, "cage", {str(n): False for n in range(1, 5)})
+    services.assess_asam(
+        actor=clinic.clinician_on_team,
+        patient=clinic.patient,
+        edition="3",
+        ratings={str(d): 2 for d in range(1, 7)},
+    )
+    html = client.get(url("chart_tab", clinic, "intake")).content.decode()
+    assert 'data-testid="before-referral"' not in html and 'data-testid="asam-not-for-referral"' not in html

@@ -1,12 +1,19 @@
 """Screening services: administering an instrument, ASAM assessments, alerts, the referral's
 screened_at, audit, and who may do what."""
 
+import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
 
 from iop.audit.models import AuditAction, AuditEntry
+from patients.instruments import CIWA_AR_DEFAULT_BANDS, Band
 from patients.models import (
     AsamAssessment,
     ClinicalAlert,
@@ -14,6 +21,7 @@ from patients.models import (
     Referral,
     ReferralStatus,
 )
+from patients.selectors import screening as selectors
 from patients.services import screening as services
 from patients.tests.factories import PatientFactory
 
@@ -384,3 +392,161 @@ def test_every_definitions_version_and_band_fit_the_stored_columns():
         assert len(definition.version) <= version_length, definition.code
         for band in definition.bands or ():
             assert len(band.name) <= band_length, (definition.code, band.name)
+
+
+# --- CIWA-Ar bands: this installation's protocol ------------------------------------------------
+
+VA_STYLE = (Band("minimal/mild", 0, 7), Band("moderate", 8, 15), Band("severe", 16, 67))
+CIWA_TOTAL_8 = {**{str(n): 1 for n in range(1, 9)}, "9": 0, "10": 0}
+
+
+@pytest.mark.django_db
+def test_saving_a_ciwa_ar_uses_the_configured_bands(clinic, settings):
+    default = services.administer_instrument(
+        actor=clinic.medical, patient=clinic.patient, code="ciwa-ar", answers=CIWA_TOTAL_8
+    )
+    assert (default.total, default.band, default.flags) == (8, "mild", [])
+    assert not ClinicalAlert.objects.exists()
+    settings.CIWA_AR_BANDS = VA_STYLE
+    configured = services.administer_instrument(
+        actor=clinic.medical, patient=clinic.patient, code="ciwa-ar", answers=CIWA_TOTAL_8
+    )
+    assert (configured.total, configured.band) == (8, "moderate")
+    assert configured.flags == ["withdrawal_management_before_iop"]
+    alert = ClinicalAlert.objects.get()
+    assert alert.kind == "withdrawal_management_before_iop" and "CIWA-Ar moderate" in alert.message
+
+
+def test_score_for_installation_is_the_one_place_that_applies_the_configuration(settings):
+    settings.CIWA_AR_BANDS = VA_STYLE
+    assert services.score_for_installation("ciwa-ar", CIWA_TOTAL_8).band == "moderate"
+    assert services.score_for_installation("phq-9", PHQ9_SEVERE).band == "severe"  # published bands
+    female = services.score_for_installation("audit-c", {"1": 1, "2": 1, "3": 1}, sex="female")
+    assert female.band == "positive"
+    settings.CIWA_AR_BANDS = "mild:0-9,moderate:10-18,severe:19-67"  # a string works too
+    assert services.score_for_installation("ciwa-ar", CIWA_TOTAL_8).band == "mild"
+
+
+def test_the_default_ciwa_ar_bands_are_the_asam_2020_ones(settings):
+    from django.conf import settings as django_settings
+
+    assert tuple(django_settings.CIWA_AR_BANDS) == CIWA_AR_DEFAULT_BANDS
+    assert [(b.name, b.low, b.high) for b in CIWA_AR_DEFAULT_BANDS] == [
+        ("mild", 0, 9),
+        ("moderate", 10, 18),
+        ("severe", 19, 67),
+    ]
+
+
+def settings_with(env: dict) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter with `env` added (the start-up check)."""
+    code = "import iop.settings as s; print([(b.name, b.low, b.high) for b in s.CIWA_AR_BANDS])"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_ciwa_ar_bands_setting_is_read_from_the_environment():
+    done = settings_with({"CIWA_AR_BANDS": "minimal/mild:0-7, moderate:8-15, severe:16-67"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[('minimal/mild', 0, 7), ('moderate', 8, 15), ('severe', 16, 67)]"
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("mild:0-9,moderate:11-18,severe:19-67", "starts at 11; expected 10"),
+        ("mild:0-9,moderate:10-18", "expected 67"),
+        ("low:0-9,medium:10-18,high:19-67", "needs a band named 'moderate'"),
+        ("mild=0-9", "not written as name:low-high"),
+    ],
+)
+def test_a_wrong_ciwa_ar_bands_setting_stops_the_start_with_a_clear_message(value, words):
+    done = settings_with({"CIWA_AR_BANDS": value})
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr and "CIWA_AR_BANDS" in done.stderr
+    assert words in done.stderr and "mild:0-9,moderate:10-18,severe:19-67" in done.stderr
+
+
+# --- readmission: results belong to the open referral -------------------------------------------
+
+
+def close(referral: Referral) -> None:
+    referral.status, referral.outcome = ReferralStatus.CLOSED, "admitted"
+    referral.save(update_fields=["status", "outcome"])
+
+
+@pytest.mark.django_db
+def test_a_readmissions_intake_is_judged_on_its_own_screening(clinic):
+    old_referral = open_referral(clinic)
+    old_asam = services.assess_asam(
+        actor=clinic.clinician_on_team, patient=clinic.patient, edition="3", ratings=ALL_MODERATE
+    )
+    old_cage = services.administer_instrument(
+        actor=clinic.clinician_on_team, patient=clinic.patient, code="cage", answers=CAGE_NO
+    )
+    assert old_asam.referral == old_referral and old_cage.referral == old_referral
+    close(old_referral)
+    new_referral = open_referral(clinic)  # the patient comes back
+
+    card = selectors.intake_card_context(clinic.patient)
+    assert card["screening_referral"] == new_referral
+    assert card["asam_latest"] == old_asam and card["asam_count"] == 1  # the history
+    assert card["referral_asam"] is None and card["referral_instrument_count"] == 0  # this intake
+    assert [result["before_referral"] for result in card["screening_results"]] == [True]
+    assert selectors.referral_asam(new_referral) is None
+    assert selectors.referral_asam(old_referral) == old_asam
+
+    new_asam = services.assess_asam(
+        actor=clinic.clinician_on_team, patient=clinic.patient, edition="4", ratings=ALL_MODERATE
+    )
+    new_phq = services.administer_instrument(
+        actor=clinic.clinician_on_team, patient=clinic.patient, code="phq-9", answers=PHQ9_SEVERE
+    )
+    assert new_asam.referral == new_referral and new_phq.referral == new_referral
+    card = selectors.intake_card_context(clinic.patient)
+    assert card["referral_asam"] == new_asam == card["asam_latest"]
+    assert card["referral_instrument_count"] == 1 and card["asam_count"] == 2
+    assert {result["code"]: result["before_referral"] for result in card["screening_results"]} == {
+        "phq-9": False,
+        "cage": True,
+    }
+    assert list(selectors.referral_instrument_responses(new_referral)) == [new_phq]
+    assert selectors.referral_instrument_count(old_referral) == 1
+    assert selectors.referral_instrument_count(None) == 0 and selectors.referral_asam(None) is None
+
+
+@pytest.mark.django_db
+def test_the_latest_assessment_of_an_older_referral_is_not_the_open_referrals(clinic):
+    """The latest overall may belong to another referral while the open one has an older one."""
+    referral = open_referral(clinic)
+    for_referral = services.assess_asam(
+        actor=clinic.clinician_on_team, patient=clinic.patient, edition="3", ratings=ALL_MODERATE
+    )
+    later = AsamAssessment.objects.create(  # e.g. recorded during the episode, with no referral
+        patient=clinic.patient,
+        edition="3",
+        ratings=ALL_MODERATE,
+        recommended_level="2.1",
+        chosen_level="2.1",
+        assessed_at=for_referral.assessed_at + datetime.timedelta(days=1),
+        assessed_by=clinic.clinician_on_team,
+    )
+    card = selectors.intake_card_context(clinic.patient)
+    assert card["asam_latest"] == later and card["referral_asam"] == for_referral
+    assert card["screening_referral"] == referral
+
+
+@pytest.mark.django_db
+def test_without_an_open_referral_there_is_no_referral_screening(clinic):
+    services.assess_asam(
+        actor=clinic.clinician_on_team, patient=clinic.patient, edition="3", ratings=ALL_MODERATE
+    )
+    card = selectors.intake_card_context(clinic.patient)
+    assert card["screening_referral"] is None and card["referral_asam"] is None
+    assert card["referral_instrument_count"] == 0 and card["asam_latest"] is not None

@@ -3,7 +3,10 @@ recommendation), and the read-only history of both.
 
 Every page: login required, the patient through `patients.access` (404 outside reach), the
 role checked (a page a role may not use is a 404, as elsewhere), chart reads audited by
-`chart_context`, writes audited by the services. Who may do what: `patients.services.screening`.
+`chart_context`, writes audited by the services. Who may do what: `patients.services.screening`;
+the forms are also a 404 to someone who may not write this patient's record (they see the
+patient from another site), and the services refuse them whatever the page does. Scores are
+computed as the services store them (`score_for_installation`: this installation's bands).
 The live partials (`_score.html`, `_asam_recommendation.html`) read no patient data; they are
 scoped and role-checked like the form they belong to, and never fail on partial or garbage input.
 """
@@ -13,7 +16,7 @@ from collections.abc import Mapping
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -21,7 +24,7 @@ from iop.accounts.decorators import role_required
 from iop.core.forms import SERVICE_ERRORS
 from iop.core.pagination import paginate
 from patients import asam_rule
-from patients.access import get_visible_patient
+from patients.access import get_visible_patient, may_write_clinical
 from patients.forms.screening import (
     ACCEPT,
     OVERRIDE,
@@ -39,12 +42,11 @@ from patients.instruments import (
     ItemAnswerAbove,
     TotalAtLeast,
     item_points,
-    score,
 )
 from patients.instruments.definitions import SAFETY_FLAGS, Instrument
 from patients.selectors import screening as selectors
 from patients.services import screening as services
-from patients.views.records import chart_context
+from patients.views.records import back_to_intake_or, chart_context
 
 HISTORY_PAGE_SIZE = 20
 
@@ -89,9 +91,7 @@ def _flag_descriptions(instrument: Instrument | None, flags) -> list[dict]:
 
 
 def _band_guidance(instrument: Instrument, band: str, sex: str | None) -> str:
-    bands = instrument.bands
-    if instrument.bands_by_sex is not None:
-        bands = instrument.bands_by_sex.get(sex or "", ())
+    bands = (*selectors.active_bands(instrument, sex), *instrument.bands)
     for candidate in (*bands, *instrument.risk_tiers):
         if candidate.name == band:
             return candidate.guidance
@@ -130,7 +130,7 @@ def live_score(instrument: Instrument, data: Mapping) -> dict:
     }
     if answered == len(asked_required) and not panel["sex_missing"]:
         try:
-            result = score(instrument.code, answers, sex=sex)
+            result = services.score_for_installation(instrument.code, answers, sex=sex)
         except InvalidAnswers:
             pass
         else:
@@ -154,9 +154,7 @@ def _certain_flags(instrument: Instrument, answers: Mapping[str, int | bool], se
     """Flags that hold whatever the unanswered items turn out to be (all points are >= 0)."""
     if instrument.has_total:
         running = sum(item_points(instrument.item(key), value) for key, value in answers.items())
-        bands = instrument.bands
-        if instrument.bands_by_sex is not None:
-            bands = instrument.bands_by_sex.get(sex or "", ())
+        bands = selectors.active_bands(instrument, sex)
         names = [band.name for band in bands]
         reached = next((index for index, band in enumerate(bands) if band.contains(running)), None)
     else:
@@ -210,9 +208,22 @@ def _hidden_items(instrument: Instrument, form: InstrumentForm) -> set[str]:
     }
 
 
+def _patient_to_write(request, public_id):
+    """The patient, if the user may write their clinical record (break-the-glass included: an
+    emergency assessment is legitimate); else 404, as for a page the role may not use."""
+    patient = get_visible_patient(request.user, public_id)
+    if not may_write_clinical(request.user, patient, allow_break_glass=True):
+        raise Http404("No such page.")
+    return patient
+
+
+def _intake_tab_url(patient) -> str:
+    return reverse("patients:chart_tab", args=[patient.public_id, "intake"])
+
+
 @role_required(selectors.may_administer_instruments)
 def administer_instrument(request, public_id, code):
-    patient = get_visible_patient(request.user, public_id)
+    patient = _patient_to_write(request, public_id)
     instrument = _instrument_or_404(code)
     form = InstrumentForm(request.POST or None, instrument=instrument, patient=patient)
     if request.method == "POST" and form.is_valid():
@@ -238,7 +249,7 @@ def administer_instrument(request, public_id, code):
                     messages.error(request, flag["description"])
                 else:
                     messages.warning(request, flag["description"])
-            return redirect("patients:chart_tab", public_id=patient.public_id, tab="intake")
+            return back_to_intake_or(patient, _intake_tab_url(patient))
     context = chart_context(request, patient, "intake")
     context.update(
         instrument=instrument,
@@ -247,7 +258,7 @@ def administer_instrument(request, public_id, code):
         hidden_items=_hidden_items(instrument, form),
         score=live_score(instrument, request.POST if request.method == "POST" else {}),
         inline_options=all(len(item.options) <= 5 for item in instrument.items),
-        cancel_url=reverse("patients:chart_tab", args=[patient.public_id, "intake"]),
+        cancel_url=_intake_tab_url(patient),
     )
     return render(request, "patients/screening/administer.html", context)
 
@@ -256,7 +267,7 @@ def administer_instrument(request, public_id, code):
 @require_POST
 def score_instrument(request, public_id, code):
     """The live score panel (htmx): scores what has been answered, saves nothing."""
-    get_visible_patient(request.user, public_id)
+    _patient_to_write(request, public_id)
     instrument = _instrument_or_404(code)
     return render(request, "patients/screening/_score.html", {"score": live_score(instrument, request.POST)})
 
@@ -284,7 +295,8 @@ def instrument_history(request, public_id, code):
         short_name=selectors.short_name(instrument),
         series=selectors.score_series(patient, code=instrument.code),
         may_administer=selectors.may_administer_instruments(request.user)
-        and selectors.offered_instrument(instrument.code) is not None,
+        and selectors.offered_instrument(instrument.code) is not None
+        and may_write_clinical(request.user, patient, allow_break_glass=True),
     )
     return render(request, "patients/screening/history.html", context)
 
@@ -344,7 +356,7 @@ def _level_groups(current_edition: str) -> list[dict]:
 
 @role_required(selectors.may_assess_asam)
 def new_asam(request, public_id):
-    patient = get_visible_patient(request.user, public_id)
+    patient = _patient_to_write(request, public_id)
     latest = patient.asam_assessments.only("edition").first()
     initial = {"edition": latest.edition} if latest else {}
     form = AsamForm(request.POST or None, initial=initial)
@@ -366,7 +378,7 @@ def new_asam(request, public_id):
             if assessment.overridden:
                 text += f" (recommended {assessment.recommended_level})"
             messages.success(request, text + ".")
-            return redirect("patients:chart_tab", public_id=patient.public_id, tab="intake")
+            return back_to_intake_or(patient, _intake_tab_url(patient))
     data = request.POST if request.method == "POST" else {"edition": form["edition"].value()}
     edition = lenient_edition(data)
     decision = form["decision"].value() or ACCEPT
@@ -380,7 +392,7 @@ def new_asam(request, public_id):
         show_override=decision == OVERRIDE
         or bool(form.errors.get("chosen_level") or form.errors.get("override_reason")),
         recommendation=live_recommendation(data),
-        cancel_url=reverse("patients:chart_tab", args=[patient.public_id, "intake"]),
+        cancel_url=_intake_tab_url(patient),
     )
     return render(request, "patients/screening/asam_form.html", context)
 
@@ -389,7 +401,7 @@ def new_asam(request, public_id):
 @require_POST
 def asam_recommend(request, public_id):
     """The live recommendation panel (htmx): applies the rule, saves nothing."""
-    get_visible_patient(request.user, public_id)
+    _patient_to_write(request, public_id)
     return render(
         request,
         "patients/screening/_asam_recommendation.html",
@@ -418,7 +430,9 @@ def asam_history(request, public_id):
     patient = get_visible_patient(request.user, public_id)
     context = chart_context(request, patient, "intake")
     context.update(paginate(request, selectors.asam_history(patient), HISTORY_PAGE_SIZE))
-    context["may_assess"] = selectors.may_assess_asam(request.user)
+    context["may_assess"] = selectors.may_assess_asam(request.user) and may_write_clinical(
+        request.user, patient, allow_break_glass=True
+    )
     return render(request, "patients/screening/asam_history.html", context)
 
 
