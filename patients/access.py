@@ -137,5 +137,5 @@ def require_clinical_write(user, patient: Patient, *, allow_break_glass: bool, w
     if not may_write_clinical(user, patient, allow_break_glass=allow_break_glass):
         raise PermissionError(
             f"You may not {what} for this patient: it needs a place on their care team (or intake) at "
-            "the site that holds their record, not emergency access."
+            "the site that holds their record" + ("." if allow_break_glass else ", not emergency access.")
         )

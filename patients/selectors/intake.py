@@ -56,6 +56,7 @@ def intake_queue(user) -> QuerySet[Referral]:
 
 
 def open_referral_of(patient: Patient) -> Referral | None:
+    """The patient's open referral (at most one: a database constraint), or None."""
     return (
         Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN)
         .select_related("site", "intake_clinician")
@@ -157,7 +158,6 @@ def intake_card_context(patient: Patient) -> dict:
     return {
         "open_referral": referral,
         "eligibility": referral.eligibility_reviews.select_related("reviewed_by").first(),
-        "referral_asam": AsamAssessment.objects.filter(referral=referral).order_by("-assessed_at").first(),
         "readiness": admission_readiness(patient, referral),
         "past_referrals": Referral.objects.filter(patient=patient).exclude(pk=referral.pk)[:10],
     }

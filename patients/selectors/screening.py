@@ -28,7 +28,8 @@ from patients.instruments import (
 )
 from patients.instruments.definitions import Band, Instrument
 from patients.instruments.engine import parse_band_setting
-from patients.models import AsamAssessment, InstrumentResponse, Patient, Referral, ReferralStatus
+from patients.models import AsamAssessment, InstrumentResponse, Patient, Referral
+from patients.selectors.intake import open_referral_of
 
 # How many administrations per instrument the chart on the Intake tab draws (newest kept).
 SERIES_POINTS = 52
@@ -259,11 +260,6 @@ def score_series(patient: Patient, *, code: str | None = None, points: int = SER
 
 
 # --- the open referral (a readmission is judged on its own screening) -----------------------------
-
-
-def open_referral_of(patient: Patient) -> Referral | None:
-    """The patient's open referral (at most one: a database constraint), or None."""
-    return patient.referrals.filter(status=ReferralStatus.OPEN).order_by("-referred_at", "-id").first()
 
 
 def referral_asam_assessments(referral: Referral | None) -> QuerySet[AsamAssessment]:
