@@ -62,7 +62,13 @@ package-lock.json:
 
 # The demo is seeded the first time only; its logins are kept in .demo-seeded and shown again on
 # every later run. A deleted SQLite database (or `make clean`) seeds a fresh demo next time.
-demo: $(REQS_STAMP) $(NODE_STAMP)
+# The embedded clinic's local settings, made once: development mode and a random key, so
+# `manage.py` commands work without exporting anything. Never used in production (git-ignored).
+.env:
+	@printf '# Made by `make run` for the embedded clinic (see .env.example). Not for production.\nDJANGO_DEBUG=true\nDJANGO_SECRET_KEY=%s\n' "$$($(BOOTSTRAP_PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env for the embedded clinic (DJANGO_DEBUG=true, a random secret key)."
+
+demo: .env $(REQS_STAMP) $(NODE_STAMP)
 	@if [ -z "$${DATABASE_URL:-}" ] && [ ! -s db.sqlite3 ]; then rm -f .demo-seeded; fi
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0

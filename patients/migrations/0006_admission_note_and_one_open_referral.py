@@ -5,21 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('patients', '0005_availability_and_medication_versions'),
+        ("accounts", "0001_initial"),
+        ("patients", "0005_availability_and_medication_versions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='episode',
-            name='admission_note',
-            field=models.TextField(blank=True, help_text='Why the patient was admitted despite the concerns shown at admission.'),
+            model_name="episode",
+            name="admission_note",
+            field=models.TextField(
+                blank=True, help_text="Why the patient was admitted despite the concerns shown at admission."
+            ),
         ),
         migrations.AddConstraint(
-            model_name='referral',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('patient',), name='one_open_referral_per_patient'),
+            model_name="referral",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")),
+                fields=("patient",),
+                name="one_open_referral_per_patient",
+            ),
         ),
     ]
