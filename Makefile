@@ -26,6 +26,10 @@ endif
 check: export DJANGO_DEBUG := false
 check: export DJANGO_ALLOWED_HOSTS ?= clinic.example.org
 check: export DJANGO_SECRET_KEY ?= $(shell $(BOOTSTRAP_PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))')
+# ... and a throwaway audit checkpoint key and sink, as production must configure both.
+CHECK_AUDIT_DIR := $(shell mktemp -u /tmp/iop-check-audit.XXXXXX)
+check: export AUDIT_CHECKPOINT_KEY_FILE ?= $(CHECK_AUDIT_DIR)/checkpoint-key.pem
+check: export AUDIT_CHECKPOINT_SINKS ?= file://$(CHECK_AUDIT_DIR)/checkpoints.jsonl
 
 .PHONY: help run demo test lint imports check clean
 
@@ -69,7 +73,8 @@ package-lock.json:
 	@echo "Wrote .env for the embedded clinic (DJANGO_DEBUG=true, a random secret key)."
 
 demo: .env $(REQS_STAMP) $(NODE_STAMP)
-	@if [ -z "$${DATABASE_URL:-}" ] && [ ! -s db.sqlite3 ]; then rm -f .demo-seeded; fi
+	@# A new SQLite database starts a new audit chain: its old checkpoint log goes with it.
+	@if [ -z "$${DATABASE_URL:-}" ] && [ ! -s db.sqlite3 ]; then rm -f .demo-seeded .audit/checkpoints-db.jsonl; fi
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	@if [ ! -f .demo-seeded ]; then \
@@ -94,9 +99,10 @@ lint: $(DEV_REQS_STAMP) imports
 	$(VENV)/bin/ruff check .
 
 check: $(REQS_STAMP) $(NODE_STAMP)
+	@[ -f "$$AUDIT_CHECKPOINT_KEY_FILE" ] || $(MANAGE) audit_checkpoint_key --generate "$$AUDIT_CHECKPOINT_KEY_FILE" >/dev/null
 	$(MANAGE) makemigrations --check --dry-run
 	$(MANAGE) check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles .broker .ruff_cache .import_linter_cache .pytest_cache .hypothesis test-results
+	rm -rf $(VENV) node_modules staticfiles .broker .audit .ruff_cache .import_linter_cache .pytest_cache .hypothesis test-results
 	rm -f db.sqlite3 .test-db.sqlite3* .demo-seeded .demo-seeded.tmp

@@ -162,3 +162,20 @@ def query_count():
         return len(captured.captured_queries)
 
     return count
+
+
+# --- Audit trail on PostgreSQL --------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Let Django's flush between transactional tests TRUNCATE the audit tables, whose trigger
+    refuses TRUNCATE otherwise (iop/audit/migrations/0004): only in the test database."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE {name} SET iop.audit_truncate_allowed = 'on'")
+            connection.close()  # new connections pick the setting up

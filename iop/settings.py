@@ -310,6 +310,38 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Audit trail: signed checkpoints and database roles (ADR 0003) -----------------------
+
+# The Ed25519 key that signs checkpoints of the audit chain: a file, never in the database.
+# The embedded clinic (DEBUG) makes one under .audit/ the first time; production must set it.
+_audit_dir = BASE_DIR / ".audit"
+_audit_database = Path(str(DATABASES["default"]["NAME"])).stem
+AUDIT_CHECKPOINT_KEY_FILE = env(
+    "AUDIT_CHECKPOINT_KEY_FILE", default=str(_audit_dir / "checkpoint-key.pem") if DEBUG else ""
+)
+AUDIT_CHECKPOINT_GENERATE_KEY = DEBUG and "AUDIT_CHECKPOINT_KEY_FILE" not in env.ENVIRON
+# Retired keys' public halves (PEM files), kept so that old checkpoints still verify.
+AUDIT_CHECKPOINT_PUBLIC_KEYS = env.list("AUDIT_CHECKPOINT_PUBLIC_KEYS", default=[])
+# Where checkpoints go outside the database: file:///path, syslog://host:514, syslog:///dev/log,
+# https://collector/path (comma-separated). The embedded clinic appends to a file under .audit/.
+AUDIT_CHECKPOINT_SINKS = env.list(
+    "AUDIT_CHECKPOINT_SINKS",
+    default=[f"file://{_audit_dir / f'checkpoints-{_audit_database}.jsonl'}"] if DEBUG else [],
+)
+# The copy of the outside checkpoints that verification reads. Default: the first file sink.
+AUDIT_CHECKPOINT_LOG = env("AUDIT_CHECKPOINT_LOG", default="")
+AUDIT_CHECKPOINT_HTTP_TOKEN = env("AUDIT_CHECKPOINT_HTTP_TOKEN", default="")
+# How often beat makes a checkpoint (none while the chain head has not moved).
+AUDIT_CHECKPOINT_EVERY_SECONDS = env.int("AUDIT_CHECKPOINT_EVERY_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["checkpoint-audit-trail"] = {
+    "task": "iop.audit.tasks.checkpoint_audit_task",
+    "schedule": timedelta(seconds=max(AUDIT_CHECKPOINT_EVERY_SECONDS, 1)),
+}
+# The role the application connects as under docker-compose: `manage.py setup_database` (the
+# migrate service, as the owner) creates it with INSERT and SELECT only on the audit tables.
+DATABASE_APP_USER = env("DATABASE_APP_USER", default="")
+DATABASE_APP_PASSWORD = env("DATABASE_APP_PASSWORD", default="")
+
 # --- Email, logging ---------------------------------------------------------------------
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -76,6 +76,37 @@ class AuditChainHead(models.Model):
         return f"chain head at #{self.last_sequence}"
 
 
+class AuditCheckpoint(models.Model):
+    """A signed statement that entry #sequence of the chain had hash `head_hash` at `made_at`.
+
+    Signed with an Ed25519 key that is never in the database (`iop.audit.checkpoints`), and
+    written to a sink outside the database before this row, so whoever owns the database can
+    neither forge one nor hide a rewrite by deleting these rows. Append-only like the entries.
+    """
+
+    sequence = models.PositiveBigIntegerField(unique=True)
+    head_hash = models.CharField(max_length=64)
+    made_at = models.CharField(max_length=32, help_text="UTC, as signed")
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=100)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sequence"]
+
+    def __str__(self) -> str:
+        return f"checkpoint at #{self.sequence} (key {self.key_id})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit checkpoints are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit checkpoints are append-only.")
+
+
 class ChainVerification(models.Model):
     """The result of one verification run (nightly task or command)."""
 
@@ -85,6 +116,9 @@ class ChainVerification(models.Model):
     entries_checked = models.PositiveBigIntegerField()
     first_broken_sequence = models.PositiveBigIntegerField(null=True, blank=True)
     problem = models.CharField(max_length=255, blank=True)
+    checkpoints_checked = models.PositiveIntegerField(default=0)
+    latest_checkpoint_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-verified_on"]

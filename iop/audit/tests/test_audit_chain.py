@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.urls import reverse
 
+from conftest import require_service
 from iop.audit.models import AuditAction, AuditEntry, ChainVerification
 from iop.audit.services import record_event, run_chain_verification, verify_chain
 from iop.audit.tasks import verify_audit_chain_task
@@ -98,8 +99,7 @@ def test_the_application_refuses_to_change_or_delete_entries():
 
 @pytest.mark.django_db
 def test_postgresql_refuses_plain_sql_changes_to_entries():
-    if connection.vendor != "postgresql":
-        pytest.skip("the trigger exists on PostgreSQL only; SQLite relies on the model and the hash chain")
+    require_service("PostgreSQL", connection.vendor == "postgresql", "the trigger exists on PostgreSQL only")
     write_entries(1)
     with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditentry SET object_id = 'x'")
