@@ -29,7 +29,8 @@ RUN DJANGO_DEBUG=false STATIC_MANIFEST=true \
     python manage.py collectstatic --noinput --verbosity 1
 
 # The code stays owned by root and read-only for the user the processes run as.
-RUN useradd --system --uid 10001 --create-home --shell /usr/sbin/nologin iop
+RUN useradd --system --uid 10001 --create-home --shell /usr/sbin/nologin iop \
+    && install -d -o iop -g iop -m 0750 /var/log/iop
 USER iop
 
 EXPOSE 8000

@@ -1,8 +1,11 @@
 """The production processes, started by hand with the commands docker-compose.yml defines.
 
 Against a real PostgreSQL (a fresh database of its own, not pytest's test database) and Redis:
-migrate, create a staff user, start gunicorn, a Celery worker and Celery beat, sign in over
-HTTP, and wait for the audit-chain verification that beat schedules and the worker runs.
+migrate as the owner (the migrate service's `setup_database`, which also creates the
+application's role), check that role cannot rewrite the audit trail, create a staff user, start
+gunicorn, a Celery worker and Celery beat as the application's role, sign in over HTTP, and wait
+for the signed checkpoint and the audit-chain verification that beat schedules and the worker
+runs.
 Skipped on a developer's machine without DATABASE_URL/REDIS_URL; a failure in CI.
 """
 
@@ -69,6 +72,15 @@ def test_compose_defines_every_production_process():
         assert depends_on["postgres"]["condition"] == "service_healthy"
         assert depends_on["redis"]["condition"] == "service_healthy"
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    # Migrations run as the owner; the application connects as a role of its own.
+    assert compose_command("migrate")[1:] == ["manage.py", "setup_database"]
+    migrate_env = services["migrate"]["environment"]
+    assert "POSTGRES_USER" in migrate_env["DATABASE_URL"] and "DATABASE_APP_USER" in migrate_env
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert "POSTGRES_APP_USER" in environment["DATABASE_URL"]
+        assert "POSTGRES_USER}" not in environment["DATABASE_URL"]
+        assert environment["AUDIT_CHECKPOINT_KEY_FILE"].startswith("/run/secrets/")
 
 
 def test_env_example_documents_every_variable_the_settings_read():
@@ -148,6 +160,51 @@ def smoke_database():
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture
+def app_role(smoke_database):
+    """A role name of this test's own (roles are server-wide), dropped afterwards."""
+    import psycopg2
+
+    role = f"iop_app_{secrets.token_hex(4)}"
+    yield role
+    admin = psycopg2.connect(**smoke_database[1])
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone():
+            cursor.execute(f'DROP OWNED BY "{role}"')  # its grants, here and on the database
+            cursor.execute(f'DROP ROLE "{role}"')
+    admin.close()
+
+
+def assert_app_role_cannot_rewrite_the_audit_trail(database: dict, role: str) -> None:
+    """Connected as the application's role: it owns nothing, appends and reads the audit
+    tables, and may not UPDATE, DELETE or TRUNCATE them."""
+    import psycopg2
+
+    with psycopg2.connect(**{**database, "user": role}) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE tableowner = current_user")
+        assert cursor.fetchone()[0] == 0, "the application's role owns tables"
+        cursor.execute("SELECT count(*) FROM audit_auditentry")
+        for statement in (
+            "UPDATE audit_auditentry SET reason = 'forged'",
+            "DELETE FROM audit_auditentry",
+            "TRUNCATE audit_auditentry",
+            "UPDATE audit_auditcheckpoint SET head_hash = 'x'",
+            "DELETE FROM audit_auditcheckpoint",
+            "TRUNCATE audit_auditcheckpoint",
+            "DELETE FROM audit_auditchainhead",
+            "TRUNCATE audit_auditchainhead",
+            "DELETE FROM django_migrations",
+            "CREATE TABLE app_role_owned (id int)",
+        ):
+            cursor.execute("SAVEPOINT attempt")
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cursor.execute(statement)
+            cursor.execute("ROLLBACK TO SAVEPOINT attempt")
+        connection.rollback()
 
 
 @pytest.fixture
@@ -356,12 +413,40 @@ def wait_for_chain_verification(processes: Processes, database: dict) -> None:
             time.sleep(0.5)
 
 
+def wait_for_checkpoint(processes: Processes, database: dict, log: Path) -> None:
+    """Beat's checkpoint task, run by the worker as the application's role: in the database
+    and in the outside file sink."""
+    import psycopg2
+
+    deadline = time.monotonic() + WAIT_SECONDS
+    with psycopg2.connect(**database) as connection:
+        connection.autocommit = True
+        while True:
+            processes.check_running()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT sequence FROM audit_auditcheckpoint")
+                rows = cursor.fetchall()
+            if rows and log.exists() and log.read_text().strip():
+                assert rows[0][0] >= 1
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"No signed checkpoint within {WAIT_SECONDS} s.")
+            time.sleep(0.5)
+
+
 # --- The smoke test ------------------------------------------------------------------------
 
 
 @pytest.mark.services
-def test_production_processes_serve_sign_in_and_run_scheduled_tasks(smoke_database, smoke_redis, tmp_path):
+def test_production_processes_serve_sign_in_and_run_scheduled_tasks(
+    smoke_database, smoke_redis, app_role, tmp_path
+):
     database_url, database = smoke_database
+    app_database_url = urlunsplit(
+        urlsplit(database_url)._replace(netloc=f"{app_role}@{urlsplit(database_url).netloc.split('@')[-1]}")
+    )
+    key_file = tmp_path / "secrets" / "audit-checkpoint-key.pem"
+    checkpoint_log = tmp_path / "checkpoints" / "audit-checkpoints.jsonl"
     port = free_port()
     env = {
         key: value
@@ -380,11 +465,24 @@ def test_production_processes_serve_sign_in_and_run_scheduled_tasks(smoke_databa
         CSRF_COOKIE_SECURE="false",
         STATIC_MANIFEST="true",
         AUDIT_CHAIN_VERIFY_EVERY_SECONDS="3",
+        AUDIT_CHECKPOINT_EVERY_SECONDS="2",
+        AUDIT_CHECKPOINT_KEY_FILE=str(key_file),
+        AUDIT_CHECKPOINT_SINKS=f"file://{checkpoint_log}",
         PYTHONUNBUFFERED="1",
     )
+    owner_env = {**env, "DATABASE_APP_USER": app_role, "DATABASE_APP_PASSWORD": secrets.token_urlsafe(16)}
+    env["DATABASE_URL"] = app_database_url  # web, worker and beat: the application's role
     processes = Processes(env, tmp_path)
     try:
-        processes.run("migrate", compose_command("migrate"))
+        processes.run(
+            "generate checkpoint key",
+            [sys.executable, "manage.py", "audit_checkpoint_key", "--generate", str(key_file)],
+        )
+        processes.env = owner_env
+        processes.run("migrate (as the owner)", compose_command("migrate"))
+        processes.run("migrate again (idempotent)", compose_command("migrate"))
+        processes.env = env
+        assert_app_role_cannot_rewrite_the_audit_trail(database, app_role)
         processes.run(
             "create staff user",
             [
@@ -396,7 +494,9 @@ def test_production_processes_serve_sign_in_and_run_scheduled_tasks(smoke_databa
                 "site = Site.objects.create(name='Smoke Test Site')\n"
                 f"user = User.objects.create_user({STAFF_USERNAME!r}, password={STAFF_PASSWORD!r},"
                 " role=Role.ADMIN, is_staff=True)\n"
-                "user.sites.add(site)\n",
+                "user.sites.add(site)\n"
+                "from iop.audit.services import record_event\n"
+                "record_event(actor=user, action='create', object_type='accounts.user', object_id=user.pk)\n",
             ],
         )
         # As the Dockerfile does at build time: hashed, compressed files for WhiteNoise.
@@ -411,6 +511,8 @@ def test_production_processes_serve_sign_in_and_run_scheduled_tasks(smoke_databa
         run_compose_healthcheck(processes, port)
         sign_in_over_http(base_url)
         wait_for_chain_verification(processes, database)
+        wait_for_checkpoint(processes, database, checkpoint_log)
+        processes.run("verify_audit_chain", [sys.executable, "manage.py", "verify_audit_chain"])
     except BaseException:
         processes.stop_all()
         print(processes.report())
