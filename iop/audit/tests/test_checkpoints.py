@@ -515,3 +515,58 @@ def test_postgresql_lets_the_chain_head_only_move_forward(keys):
     assert "append-only" in refused("DELETE FROM audit_auditcheckpoint")
     write_trail(1)  # the application still moves it forward
     assert AuditChainHead.objects.get().last_sequence == 6 and verify_chain().ok
+
+
+# --- Sinks ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_checkpoints_go_to_syslog_and_the_received_copy_verifies(keys, settings, tmp_path):
+    import socket
+
+    address = str(tmp_path / "syslog.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(address)
+    server.settimeout(5)
+    settings.AUDIT_CHECKPOINT_SINKS = [f"syslog://{address}"]
+    write_trail(3)
+    make_checkpoint()
+    message = server.recv(4096).decode()
+    server.close()
+    assert message.startswith("<") and "iop-audit-checkpoint: " in message and '"sequence":3' in message
+    received = tmp_path / "syslog-copy.log"
+    received.write_text(f"Dec  1 21:00:00 clinic {message[message.index('>') + 1 :]}\n")
+    report = verify_chain(checkpoint_log=received)
+    assert report.ok and report.latest_checkpoint_sequence == 3
+    settings.AUDIT_CHECKPOINT_LOG = ""
+    assert verify_chain().notes  # nothing outside to read: said so
+
+
+@pytest.mark.django_db
+def test_checkpoints_are_posted_to_an_http_sink_with_its_token(keys, settings):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            length = int(self.headers["Content-Length"])
+            received.append((self.headers["Authorization"], self.rfile.read(length).decode()))
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.AUDIT_CHECKPOINT_SINKS = [f"http://127.0.0.1:{server.server_port}/checkpoints"]
+        settings.AUDIT_CHECKPOINT_HTTP_TOKEN = "sink-token"
+        write_trail(2)
+        assert make_checkpoint().created
+    finally:
+        server.shutdown()
+    assert received[0][0] == "Bearer sink-token"
+    assert signing.parse_line(received[0][1]).sequence == 2
