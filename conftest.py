@@ -162,3 +162,15 @@ def query_count():
         return len(captured.captured_queries)
 
     return count
+
+
+# --- Two-factor sign-in (auth) ----------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _two_factor_policy(request, settings):
+    """Tests sign personas in with force_login or their password only, so by default no role is
+    *required* to enrol (anyone with a device is still asked for a code). A test marked
+    `@pytest.mark.two_factor_policy` keeps the installation's policy, which it may then set."""
+    if request.node.get_closest_marker("two_factor_policy") is None:
+        settings.TWO_FACTOR_REQUIRED_FOR = "nobody"
