@@ -107,6 +107,7 @@ def two_factor_setup(request):
             actor=request.user, device=device, code=form.cleaned_data["code"]
         )
         if codes is not None:
+            update_session_auth_hash(request, request.user)  # the service ended the other sessions
             otp_login(request, device)
             return render(
                 request, "accounts/backup_codes.html", {"codes": codes, "next": _next_or_home(request)}

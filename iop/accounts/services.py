@@ -324,6 +324,7 @@ def confirm_totp_device(*, actor, device: TOTPDevice, code: str) -> list[str] | 
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = _new_backup_codes(actor)
+    _end_sessions_of(actor)  # other sessions signed in without it; the view keeps this one
     _audit(actor, AuditAction.UPDATE, actor, ["two_factor"])
     return codes
 

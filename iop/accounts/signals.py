@@ -2,12 +2,14 @@
 views, the Django admin), the person's API tokens are revoked; a deactivation also ends their
 sessions, so neither comes back on reactivation."""
 
+from django.contrib.auth.signals import user_logged_in
 from django.db.models import F
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from knox.models import AuthToken
 
 from iop.accounts.models import User
+from iop.accounts.two_factor import NO_DEVICE_SESSION_KEY, has_second_factor
 
 WATCHED = {"password", "is_active"}
 
@@ -33,3 +35,11 @@ def revoke_on_password_change_or_deactivation(sender, instance, created=False, r
         AuthToken.objects.filter(user=instance).delete()
     if deactivated:
         User.objects.filter(pk=instance.pk).update(session_epoch=F("session_epoch") + 1)
+
+
+@receiver(user_logged_in, dispatch_uid="accounts_remember_second_factor")
+def remember_second_factor(sender, request, user, **kwargs):
+    """Whether the person has a second factor, looked up once per browser sign-in."""
+    if request is None or request.path.startswith("/api/") or not hasattr(request, "session"):
+        return
+    request.session[NO_DEVICE_SESSION_KEY] = not has_second_factor(user)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_otp import devices_for_user, user_has_device
 
 VERIFY, ENROL, NEW_PASSWORD = "verify", "enrol", "new_password"
+NO_DEVICE_SESSION_KEY = "iop_no_second_factor"
 
 
 def two_factor_required(user) -> bool:
@@ -48,7 +49,12 @@ def pending_step(request) -> str | None:
     if not user.is_authenticated:
         return None
     if not user.is_verified():
-        if has_second_factor(user):
+        # Known at sign-in (accounts.signals), so ordinary pages cost no query. Enrolling in
+        # another session, or an admin's reset, ends this session, so the answer cannot go stale.
+        no_device = request.session.get(NO_DEVICE_SESSION_KEY)
+        if no_device is None:
+            no_device = request.session[NO_DEVICE_SESSION_KEY] = not has_second_factor(user)
+        if not no_device:
             return VERIFY
         if two_factor_required(user):
             return ENROL

@@ -179,3 +179,28 @@ def test_an_admin_cannot_reset_a_colleague_who_also_works_at_sites_they_do_not_r
     response = admin.post(url, {"action": "reset_two_factor"}, follow=True)
     assert "sites you do not administer" in response.content.decode()
     assert TOTPDevice.objects.filter(user=person).exists()
+
+
+@pytest.mark.django_db
+def test_enrolling_ends_the_other_sessions_that_signed_in_without_it(clinic):
+    here, elsewhere = sign_in("alice")[0], sign_in("alice")[0]
+    here.get(SETUP)
+    device = TOTPDevice.objects.get(user=clinic.clinician_on_team, confirmed=False)
+    here.post(SETUP, {"code": code_for(device)})
+    assert here.get(reverse("home")).status_code == 200
+    assert elsewhere.get(reverse("home")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_sign_in_steps_cost_no_query_on_an_ordinary_page(clinic, query_count):
+    from django.test import RequestFactory
+
+    from iop.accounts.two_factor import NO_DEVICE_SESSION_KEY, pending_step
+
+    browser, _ = sign_in("alice")
+    request = RequestFactory().get("/")
+    request.session = browser.session
+    assert request.session.get(NO_DEVICE_SESSION_KEY) is True  # loaded, as the middleware finds it
+    request.user = clinic.clinician_on_team
+    request.user.is_verified = lambda: False
+    assert query_count(lambda: pending_step(request)) == 0
