@@ -179,3 +179,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER DATABASE {name} SET iop.audit_truncate_allowed = 'on'")
             connection.close()  # new connections pick the setting up
+
+
+# --- Two-factor sign-in (auth) ----------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _two_factor_policy(request, settings):
+    """Tests sign personas in with force_login or their password only, so by default no role is
+    *required* to enrol (anyone with a device is still asked for a code). A test marked
+    `@pytest.mark.two_factor_policy` keeps the installation's policy, which it may then set."""
+    if request.node.get_closest_marker("two_factor_policy") is None:
+        settings.TWO_FACTOR_REQUIRED_FOR = "nobody"

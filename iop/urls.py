@@ -7,11 +7,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from iop.accounts.api import SiteViewSet, StaffViewSet
-from iop.accounts.forms import LoginForm
+from iop.accounts.api_auth import MyTokensView, MyTokenView, ObtainTokenView, SignOutEverywhereView
+from iop.accounts.forms import LoginForm, ResetPasswordForm
 from iop.reports import views as report_views
 from patients.api.routes import ROUTES as PATIENT_ROUTES
 
@@ -36,10 +36,31 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Passwords reset by e-mail (Django's views; the console backend in the embedded clinic).
+    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=ResetPasswordForm),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("accounts/", include("iop.accounts.account_urls")),
     path("patients/", include("patients.urls")),
     path("manage/", include("iop.accounts.urls")),
     path("api/v1/", include(router.urls)),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("api/v1/auth/tokens/", MyTokensView.as_view(), name="api-tokens"),
+    path("api/v1/auth/tokens/<str:token_id>/", MyTokenView.as_view(), name="api-token-revoke"),
+    path("api/v1/auth/sign-out-everywhere/", SignOutEverywhereView.as_view(), name="api-sign-out-everywhere"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("django-admin/", admin.site.urls),

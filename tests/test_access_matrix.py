@@ -47,6 +47,10 @@ def pages(clinic):
         ("staff", reverse("accounts:staff_list"), ADMINS),
         ("new staff", reverse("accounts:staff_create"), ADMINS),
         ("edit staff at site A", reverse("accounts:staff_edit", args=[staff]), {"admin"}),
+        ("staff sign-in at site A", reverse("accounts:staff_security", args=[staff]), {"admin"}),
+        ("profile", reverse("account:profile"), EVERYONE),
+        ("change password", reverse("account:password_change"), EVERYONE),
+        ("set up two-factor", reverse("account:two_factor_setup"), EVERYONE),
     ]
 
 
@@ -59,6 +63,7 @@ def endpoints(clinic):
         ("api programs", "/api/v1/programs/", EVERYONE),
         ("api sites", "/api/v1/sites/", EVERYONE),
         ("api staff", "/api/v1/staff/", EVERYONE),
+        ("api own tokens", "/api/v1/auth/tokens/", EVERYONE),
         ("api schema", "/api/schema/", EVERYONE),
     ]
 

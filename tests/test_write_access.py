@@ -8,12 +8,11 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conftest import PERSONAS
 from iop.accounts.models import Role
-from iop.accounts.tests.factories import UserFactory
+from iop.accounts.tests.factories import UserFactory, api_token_for
 from iop.audit.models import AuditAction, AuditEntry
 from patients.models import CareTeamRole, ClinicalAlert, Episode
 from patients.tests.factories import PatientFactory, admit
@@ -24,7 +23,7 @@ MAY_MANAGE_CARE_TEAM = {"clinician_on_team", "case_manager", "supervisor", "admi
 def api_as(user) -> APIClient:
     api = APIClient()
     if user is not None:
-        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return api
 
 

@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "iop.accounts"
     label = "accounts"
     verbose_name = "Users, roles and sites"
+
+    def ready(self) -> None:
+        from iop.accounts import signals  # noqa: F401 (connects the receivers)

@@ -1,6 +1,6 @@
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from timezone_field import TimeZoneFormField
 
 from iop.accounts.models import WEEKDAY_NAMES, Role, Site
@@ -88,7 +88,8 @@ class NewStaffForm(StaffForm):
     username = forms.SlugField(max_length=150, help_text="Letters, digits, - and _ only.")
     password = forms.CharField(
         widget=forms.PasswordInput(render_value=False),
-        help_text="At least 10 characters; not a common password. Tell it to the person privately.",
+        help_text="At least 12 characters; not a common password. Tell it to the person privately: "
+        "they choose their own at first sign-in.",
     )
     field_order = ["username", "password"]
 
@@ -96,3 +97,52 @@ class NewStaffForm(StaffForm):
 class LoginForm(AuthenticationForm):
     username = forms.CharField(widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+# --- Sign-in security: profile, passwords, second factor ---------------------------------
+
+
+class OwnDetailsForm(forms.Form):
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False, help_text="Where password-reset links are sent.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class OwnPasswordForm(PasswordChangeForm):
+    """Old password, new password twice; Django's validators (at least 12 characters)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ResetPasswordForm(SetPasswordForm):
+    """The e-mailed link's form: saving clears an admin's "must change" and is audited."""
+
+    def save(self, commit=True):
+        from iop.accounts.services import complete_password_reset
+
+        complete_password_reset(user=self.user, password=self.cleaned_data["new_password1"])
+        return self.user
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=16,
+        label="Code",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text="The 6-digit code from your authenticator app, or one of your backup codes.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

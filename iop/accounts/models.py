@@ -6,6 +6,7 @@ from datetime import time
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 from timezone_field import TimeZoneField
 
 from iop.core.models import VersionedRecord
@@ -71,6 +72,15 @@ class User(AbstractUser):
     )
     credentials = models.CharField(max_length=60, blank=True, help_text="e.g. LADC, RN, MD")
     sites = models.ManyToManyField(Site, related_name="staff", blank=True)
+    must_change_password = models.BooleanField(
+        default=False, help_text="Set by an admin: the person must choose a new password at next sign-in."
+    )
+    two_factor_exempt = models.BooleanField(
+        default=False,
+        help_text="Demo clinic only (seed_demo): signs in without a second factor where one is required.",
+    )
+    # Bumped by "sign out everywhere": part of the session hash, so every session ends.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -80,6 +90,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's session hash (password hash, HMAC'd) plus `session_epoch`: a password change
+        or `end_sessions` invalidates every session at its next request."""
+        return salted_hmac(
+            "iop.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_admin(self) -> bool:

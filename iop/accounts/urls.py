@@ -1,6 +1,6 @@
 from django.urls import path
 
-from iop.accounts import views
+from iop.accounts import security_views, views
 
 app_name = "accounts"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
     path("staff/<uuid:public_id>/edit/", views.staff_edit, name="staff_edit"),
+    path("staff/<uuid:public_id>/sign-in/", security_views.staff_security, name="staff_security"),
 ]

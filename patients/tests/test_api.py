@@ -1,9 +1,9 @@
 """The REST API: same access, services and audit as the pages; errors are JSON per field."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from iop.accounts.tests.factories import api_token_for
 from iop.audit.models import AuditAction, AuditEntry
 from patients.models import Episode, EpisodeStatus, Patient
 from patients.tests.factories import PatientFactory, default_program
@@ -16,8 +16,7 @@ def api():
 
 
 def as_user(api, user):
-    token, _ = Token.objects.get_or_create(user=user)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return api
 
 

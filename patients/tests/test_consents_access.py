@@ -11,10 +11,10 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conftest import PERSONAS, SEES_PATIENT
+from iop.accounts.tests.factories import api_token_for
 from iop.audit.models import AuditAction, AuditEntry
 from patients.models import AvailabilityWindow, Consent, ConsentKind, Medication
 from patients.services import consents as consent_services
@@ -149,8 +149,7 @@ def api():
 
 def api_as(api, user):
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return api
 
 

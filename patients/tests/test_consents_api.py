@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from iop.accounts.tests.factories import api_token_for
 from iop.audit.models import AuditAction, AuditEntry
 from patients.models import Consent, ConsentKind, ConsentStatus
 from patients.tests.test_consents import make_consent, part2_terms, sign
@@ -20,8 +20,7 @@ def api():
 
 
 def as_user(api, user):
-    token, _ = Token.objects.get_or_create(user=user)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return api
 
 

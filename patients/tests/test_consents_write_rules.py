@@ -15,11 +15,10 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from iop.accounts.models import Role
-from iop.accounts.tests.factories import UserFactory
+from iop.accounts.tests.factories import UserFactory, api_token_for
 from iop.audit.models import AuditAction, AuditEntry
 from patients.access import can_see_patient
 from patients.models import (
@@ -178,8 +177,7 @@ def test_the_refusal_says_why(clinic, records):
 
 def api_as(user) -> APIClient:
     api = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return api
 
 

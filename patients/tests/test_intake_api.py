@@ -1,9 +1,9 @@
 """The referrals API: same rules, services and audit as the intake pages."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from iop.accounts.tests.factories import api_token_for
 from iop.audit.models import AuditAction, AuditEntry
 from patients.models import Episode, Patient, ReferralOutcome, ReferralStatus
 from patients.tests.factories import PatientFactory, default_program
@@ -14,7 +14,7 @@ PERSON = {"legal_first_name": "Ada", "legal_last_name": "Apiperson", "date_of_bi
 
 def api_as(user) -> APIClient:
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return api
 
 

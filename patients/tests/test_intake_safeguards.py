@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conftest import require_service
+from iop.accounts.tests.factories import api_token_for
 from patients.models import AlertSeverity, AsamAssessment, ClinicalAlert, Episode, Referral, ReferralStatus
 from patients.services.intake import record_referral
 from patients.services.records import raise_alert
@@ -21,7 +21,7 @@ from patients.tests.test_intake import REFERRAL, referral_post
 
 def api_as(user) -> APIClient:
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return api
 
 

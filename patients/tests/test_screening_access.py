@@ -6,12 +6,11 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conftest import PERSONAS, SEES_PATIENT
 from iop.accounts.models import Role
-from iop.accounts.tests.factories import UserFactory
+from iop.accounts.tests.factories import UserFactory, api_token_for
 from patients.access import can_see_patient
 from patients.models import (
     AsamAssessment,
@@ -158,7 +157,7 @@ def test_every_screening_endpoint_answers_each_persona_as_the_access_rules_say(c
     api = APIClient()
     user = clinic.persona(persona)
     if user is not None:
-        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     failures = []
     for method, name, url, body, allowed, ok in endpoints(clinic, results):
         response = api.post(url, body, format="json") if method == "POST" else api.get(url)
@@ -175,7 +174,7 @@ def test_api_writes_answer_each_persona_as_the_access_rules_say(clinic, persona)
     api = APIClient()
     user = clinic.persona(persona)
     if user is not None:
-        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     patient = str(clinic.patient.public_id)
     administered = api.post(
         "/api/v1/instrument-responses/",
@@ -258,7 +257,7 @@ def other_site(clinic, old_episode_at_site_b) -> dict:
 
 def api_as(user) -> APIClient:
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return api
 
 

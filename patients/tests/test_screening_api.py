@@ -3,9 +3,9 @@ ASAM recommendation, and the instrument-response and ASAM-assessment resources."
 
 import pytest
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from iop.accounts.tests.factories import api_token_for
 from iop.audit.models import AuditAction, AuditEntry
 from patients.instruments import Band
 from patients.models import AsamAssessment, ClinicalAlert, InstrumentResponse
@@ -24,8 +24,7 @@ def api():
 
 
 def as_user(api, user):
-    token, _ = Token.objects.get_or_create(user=user)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return api
 
 

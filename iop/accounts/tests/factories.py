@@ -41,3 +41,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     def sites(self, create, extracted, **kwargs):
         if create and extracted:
             self.sites.set(extracted)
+
+
+def api_token_for(user) -> str:
+    """A fresh expiring API token (django-rest-knox) for `user`: the `Authorization: Token ...` value."""
+    from knox.models import AuthToken
+
+    return AuthToken.objects.create(user=user)[1]

@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from iop.accounts.models import Role, Site, User
@@ -522,3 +523,14 @@ def test_seed_demo_refuses_to_run_without_debug_unless_told(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="published"):
         call_command("seed_demo", "--patients", "1", "--no-progress", stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.two_factor_policy
+@pytest.mark.parametrize("username", ["admin", "supervisor"])
+def test_demo_logins_sign_in_without_a_second_factor(seeded, username, client, settings):
+    """The demo's published logins are exempt (README: two-factor sign-in), so `make run` still
+    signs in with them where admins and supervisors must otherwise enrol."""
+    assert settings.TWO_FACTOR_REQUIRED_FOR == "admins_and_supervisors"
+    password = printed_logins(seeded)[username]
+    client.post(reverse("login"), {"username": username, "password": password})
+    assert client.get(reverse("home")).status_code == 200
