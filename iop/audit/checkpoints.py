@@ -116,7 +116,8 @@ def read_log(path: Path) -> list[tuple[int, SignedCheckpoint | None]]:
             if not text:
                 continue
             # Lines received through syslog carry a prefix before the JSON.
-            text = text[text.find("{") :] if "{" in text else text
+            if "{" in text and "}" in text:
+                text = text[text.find("{") : text.rfind("}") + 1]
             try:
                 lines.append((number, parse_line(text)))
             except (ValueError, KeyError, TypeError):

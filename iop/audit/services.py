@@ -211,8 +211,6 @@ class ChainReport:
 @dataclass
 class _Checkpoints:
     by_sequence: dict = field(default_factory=dict)  # sequence -> (head_hash, where)
-    outside_latest: int = 0
-    count: int = 0
     notes: list = field(default_factory=list)
 
 
@@ -259,9 +257,6 @@ def _collect_checkpoints(
                 f"two signed checkpoints disagree about entry #{checkpoint.sequence} ({known[1]}; {where})",
             )
         found.by_sequence[checkpoint.sequence] = (checkpoint.head_hash, where)
-        if where.startswith("line"):
-            found.outside_latest = max(found.outside_latest, checkpoint.sequence)
-        found.count += 1
     return found, None
 
 

@@ -77,6 +77,7 @@ class Sink:
             address=self.address, facility=logging.handlers.SysLogHandler.LOG_AUTHPRIV, socktype=self.socktype
         )
         handler.ident = f"{SYSLOG_TAG}: "
+        handler.append_nul = False
         try:
             handler.emit(logging.LogRecord(SYSLOG_TAG, logging.WARNING, __file__, 0, line, None, None))
         finally:
