@@ -269,16 +269,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # API conformance (iop/core/api_filters.py, api_schema.py): empty filters and pages are 400s.
+    "DEFAULT_FILTER_BACKENDS": ["iop.core.api_filters.NonEmptyFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "iop.core.api_filters.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "iop.core.api_schema.IopAutoSchema",
     "EXCEPTION_HANDLER": "iop.core.api_errors.json_exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "iop.core.api_parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: nested bodies (answers, ratings) and null cannot be sent as form data.
+    "DEFAULT_PARSER_CLASSES": ["iop.core.api_parsers.SafeJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -296,6 +295,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ConsentKindEnum": "patients.models.ConsentKind"},
+    # Error statuses, required PATCH versions, non-empty filters: declared once (api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "iop.core.api_schema.declare_errors",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------------------
@@ -372,15 +376,42 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="iop@localhost")
 
 # Logs carry ids, never names or other PHI.
+# No PHI in logs: query strings (?q=<name>) are stripped from every request log line
+# (iop/core/log_filters.py); gunicorn's access log likewise (gunicorn.conf.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"no_query_strings": {"()": "iop.core.log_filters.StripQueryStrings"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_query_strings"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["no_query_strings"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # runserver's request log (make run): "GET /patients/?q=... HTTP/1.1" 200
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["no_query_strings"],
+        },
+        # "Not Found: /path", "Bad Request: /path" and 5xx errors
+        "django.request": {"filters": ["no_query_strings"]},
+        "django.security": {"filters": ["no_query_strings"]},
     },
 }
 

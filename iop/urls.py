@@ -5,13 +5,14 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from iop.accounts.api import SiteViewSet, StaffViewSet
 from iop.accounts.api_auth import MyTokensView, MyTokenView, ObtainTokenView, SignOutEverywhereView
 from iop.accounts.forms import LoginForm, ResetPasswordForm
+from iop.reports import errors as report_errors
 from iop.reports import views as report_views
 from patients.api.routes import ROUTES as PATIENT_ROUTES
 
@@ -64,6 +65,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("django-admin/", admin.site.urls),
+    # Last: an /api/ path nothing above matched (e.g. an empty id) answers JSON, never HTML.
+    re_path(r"^api/(?P<path>.*)$", report_errors.api_not_found),
 ]
 
 handler400 = "iop.reports.errors.bad_request"

@@ -1,13 +1,30 @@
 """Read-only API over sites and staff, for integrators assigning care teams."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
 from iop.accounts.models import Site, User
 from iop.accounts.selectors import staff_visible_to
+from iop.core.api_schema import UUID_PATH_REGEX
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?$",
+        "example": "05:30:00",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in the site's own zone: HH:MM[:SS], no UTC offset (OpenAPI's `time`
+    format is RFC 3339's full-time, which needs one, so the schema gives the pattern instead)."""
 
 
 class SiteSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    daily_draw_time = LocalTimeField(
+        read_only=True, help_text="Local time of the daily random test draw, before opening."
+    )
     timezone = serializers.CharField(read_only=True)
 
     class Meta:
@@ -19,7 +36,7 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
     """The sites the caller works at."""
 
     queryset = Site.objects.none()  # for the schema; get_queryset scopes per user
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATH_REGEX
     serializer_class = SiteSerializer
     lookup_field = "public_id"
     filter_backends = []
@@ -52,7 +69,7 @@ class StaffViewSet(viewsets.ReadOnlyModelViewSet):
     """Staff who work at one of the caller's sites."""
 
     queryset = User.objects.none()  # for the schema; get_queryset scopes per user
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATH_REGEX
     serializer_class = StaffSerializer
     lookup_field = "public_id"
     filter_backends = []

@@ -2,10 +2,19 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from iop.core.concurrency import StaleEdit
+
+
+class Conflict(APIException):
+    """409: the request is well formed but the record's state refuses it (e.g. a closed referral)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record's current state does not allow this."
+    default_code = "conflict"
 
 
 def json_exception_handler(exc, context):

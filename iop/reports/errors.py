@@ -2,12 +2,19 @@
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 
 def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", status=404)
+
+
+@csrf_exempt  # it changes nothing; a POST without a CSRF token must get this 404, not a 403 page
+def api_not_found(request, path=""):
+    """Any /api/ path no route matches: a JSON 404 even with DEBUG on (whose 404 page is HTML)."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 def bad_request(request, exception=None):

@@ -28,6 +28,8 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
 from iop.accounts.models import WEEKDAY_NAMES
+from iop.core.api_fields import StrictBooleanField
+from iop.core.api_schema import UUID_PATH_REGEX
 from patients.access import get_visible_patient, require_clinical_write, visible_patients
 from patients.models import (
     AvailabilityKind,
@@ -64,7 +66,7 @@ class ChartRecordViewSet(viewsets.GenericViewSet):
 
     model = None
     lookup_field = "public_id"
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATH_REGEX
     filter_backends = []
 
     def base_queryset(self):
@@ -172,7 +174,7 @@ class ConsentSignSerializer(ConsentTermsSerializer):
     signed_by_name = serializers.CharField(
         max_length=160, help_text="The patient's full legal name, typed by the patient."
     )
-    agreed = serializers.BooleanField(help_text="The patient ticked “I have read and agree”; must be true.")
+    agreed = StrictBooleanField(help_text="The patient ticked “I have read and agree”; must be true.")
     text_digest = serializers.CharField(
         max_length=64, help_text="`text_digest` from /consents/preview/ for the text the patient read."
     )
@@ -298,6 +300,7 @@ class ConsentViewSet(ChartRecordViewSet):
 
 
 class AvailabilityWindowSerializer(serializers.Serializer):
+    not_in_patch = ("patient",)  # a PATCH keeps the record on its patient
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = serializers.UUIDField(source="patient.public_id")
     kind = serializers.ChoiceField(choices=AvailabilityKind.choices)
@@ -370,6 +373,7 @@ class AvailabilityWindowViewSet(ChartRecordViewSet):
 
 
 class MedicationSerializer(serializers.Serializer):
+    not_in_patch = ("patient",)  # a PATCH keeps the record on its patient
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = serializers.UUIDField(source="patient.public_id")
     name = serializers.CharField(max_length=120)
@@ -401,7 +405,7 @@ class MedicationViewSet(ChartRecordViewSet):
     model = Medication
     queryset = Medication.objects.none()  # for the schema; get_queryset scopes per user
     serializer_class = MedicationSerializer
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]  # never deleted: stop it
 
     def base_queryset(self):
         return Medication.objects.select_related("patient").order_by("name", "id")
@@ -436,13 +440,15 @@ class MedicationViewSet(ChartRecordViewSet):
         )
         return Response(self.get_serializer(medication).data)
 
-    @extend_schema(exclude=True)
-    def destroy(self, request, *args, **kwargs):
-        raise MethodNotAllowed(
-            "DELETE",
-            detail="Medications are never deleted: stop one with POST /medications/{id}/stop/ "
-            "(or PATCH its stopped_on).",
-        )
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        """DELETE is not offered (nor advertised in Allow), but its 405 says what to do instead."""
+        if request.method == "DELETE":
+            raise MethodNotAllowed(
+                "DELETE",
+                detail="Medications are never deleted: stop one with POST /medications/{id}/stop/ "
+                "(or PATCH its stopped_on).",
+            )
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
     @extend_schema(
         request=StopMedicationSerializer,

@@ -13,6 +13,9 @@ from rest_framework.response import Response
 
 from iop.accounts.models import Site
 from iop.accounts.selectors import staff_visible_to
+from iop.core.api_errors import Conflict
+from iop.core.api_fields import StrictBooleanField
+from iop.core.api_schema import UUID_PATH_REGEX
 from patients.models import EligibilityReview, Patient, Referral, ReferralOutcome, ReferralStatus
 from patients.selectors.intake import describe_duplicates, visible_referrals
 from patients.services import intake as intake_services
@@ -43,12 +46,13 @@ class EligibilityReviewSerializer(serializers.ModelSerializer):
 
 
 class ReferralSerializer(serializers.ModelSerializer):
+    patch_fields = (*intake_services.REFERRAL_FIELDS, "referred_at", "version")  # not who, nor where
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = serializers.UUIDField(
         source="patient.public_id", required=False, help_text="An existing record."
     )
     new_patient = NewPersonSerializer(write_only=True, required=False, help_text="Or a new person.")
-    confirmed_new_person = serializers.BooleanField(
+    confirmed_new_person = StrictBooleanField(
         write_only=True,
         required=False,
         default=False,
@@ -61,6 +65,10 @@ class ReferralSerializer(serializers.ModelSerializer):
     referrer_phone = PhoneNumberField(required=False, allow_blank=True)
     time_to_admission_hours = serializers.SerializerMethodField()
     version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
+
+    outcome = serializers.ChoiceField(
+        choices=ReferralOutcome.choices, allow_blank=True, read_only=True, help_text='"" while open.'
+    )
 
     class Meta:
         model = Referral
@@ -126,7 +134,7 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     queryset = Referral.objects.none()  # for the schema; get_queryset scopes per user
     serializer_class = ReferralSerializer
     lookup_field = "public_id"
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATH_REGEX
     filter_backends = []
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -191,7 +199,13 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
             )
         return Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
 
+    def _require_open(self, referral: Referral) -> None:
+        """A closed referral is a state conflict (409), not bad input: the body may be fine."""
+        if referral.status != ReferralStatus.OPEN:
+            raise Conflict("This referral is closed.")
+
     def perform_update(self, serializer):
+        self._require_open(serializer.instance)
         data = dict(serializer.validated_data)
         if "version" not in data:
             raise ApiValidationError({"version": ["Required: " + VERSION_HELP]})
@@ -209,6 +223,7 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     def close(self, request, public_id=None):
         """Close without admission: referred elsewhere (say where and why), declined, no show."""
         referral = self.get_object()
+        self._require_open(referral)
         body = CloseReferralSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         referral = intake_services.close_referral(
@@ -225,6 +240,7 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     def eligibility(self, request, public_id=None):
         """Record the eligibility checklist (each criterion true or false)."""
         referral = self.get_object()
+        self._require_open(referral)
         body = EligibilityReviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         review = intake_services.review_eligibility(

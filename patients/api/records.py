@@ -9,9 +9,11 @@ from rest_framework.response import Response
 from iop.accounts.models import Site
 from iop.accounts.permissions import may_register_patients
 from iop.accounts.selectors import staff_visible_to
+from iop.core.api_fields import StrictBooleanField
+from iop.core.api_schema import UUID_PATH_REGEX
 from patients.access import get_visible_patient
 from patients.filters import PatientFilter
-from patients.models import CareTeamRole, Episode, Patient, Phase, Program
+from patients.models import CareTeamRole, DischargeReason, Episode, Patient, Phase, Program
 from patients.selectors import active_programs, patient_list_for, visible_episodes
 from patients.services import records as services
 from patients.services.records import PATIENT_EDITABLE_FIELDS
@@ -50,7 +52,7 @@ class ProgramSerializer(serializers.ModelSerializer):
 
 class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Program.objects.none()  # for the schema; get_queryset scopes per user
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATH_REGEX
     serializer_class = ProgramSerializer
     lookup_field = "public_id"
     filter_backends = []
@@ -60,6 +62,7 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class PatientSerializer(serializers.ModelSerializer):
+    patch_fields = (*PATIENT_EDITABLE_FIELDS, "version")  # the site changes through admission
     id = serializers.UUIDField(source="public_id", read_only=True)
     site = serializers.SlugRelatedField(slug_field="public_id", queryset=Site.objects.all())
     current_episode = serializers.UUIDField(
@@ -86,7 +89,7 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     """Patients the caller may see. Reading one is a chart read and is audited."""
 
     queryset = Patient.objects.none()  # for the schema; get_queryset scopes per user
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATH_REGEX
     serializer_class = PatientSerializer
     lookup_field = "public_id"
     filterset_class = PatientFilter
@@ -133,13 +136,16 @@ class CareTeamMemberSerializer(serializers.Serializer):
     name = serializers.CharField(source="user.get_full_name", read_only=True)
     role = serializers.ChoiceField(choices=CareTeamRole.choices)
     assigned_on = serializers.DateField(read_only=True)
-    ended_on = serializers.DateField(read_only=True)
+    ended_on = serializers.DateField(read_only=True, allow_null=True, help_text="null while current.")
 
 
 @extend_schema_field(
     {
         "type": "object",
-        "additionalProperties": {"type": "string", "format": "uuid", "nullable": True},
+        "properties": {
+            role: {"type": "string", "format": "uuid", "nullable": True} for role in CareTeamRole.values
+        },
+        "additionalProperties": False,
         "example": {"primary_clinician": "staff public id", "case_manager": "staff public id"},
     }
 )
@@ -169,6 +175,7 @@ class CareTeamAssignmentField(serializers.DictField):
 
 
 class EpisodeSerializer(serializers.ModelSerializer):
+    patch_fields = ("care_team_assignments", "acknowledge_concerns", "version")  # see perform_update
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = serializers.UUIDField(source="patient.public_id")
     program = serializers.SlugRelatedField(slug_field="public_id", queryset=Program.objects.all())
@@ -176,11 +183,14 @@ class EpisodeSerializer(serializers.ModelSerializer):
     current_phase = PhaseSerializer(read_only=True)
     care_team = serializers.SerializerMethodField()
     care_team_assignments = CareTeamAssignmentField(write_only=True, required=False)
-    acknowledge_concerns = serializers.BooleanField(
+    acknowledge_concerns = StrictBooleanField(
         write_only=True,
         required=False,
         default=False,
         help_text="Admit despite the intake's concerns (a 400 lists them); needs `admission_note`.",
+    )
+    discharge_reason = serializers.ChoiceField(
+        choices=DischargeReason.choices, allow_blank=True, read_only=True, help_text='"" until discharge.'
     )
     version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
 
@@ -215,7 +225,7 @@ class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     """Episodes of care. POST admits a patient; PATCH changes the care team."""
 
     queryset = Episode.objects.none()  # for the schema; get_queryset scopes per user
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATH_REGEX
     serializer_class = EpisodeSerializer
     lookup_field = "public_id"
     filter_backends = []

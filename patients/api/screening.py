@@ -24,7 +24,6 @@ from collections.abc import Iterable
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -32,6 +31,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
+import iop.core.api_fields  # noqa: F401 (strict booleans in every ModelSerializer)
+from iop.core.api_schema import UUID_PATH_REGEX, SingleObjectSchema
 from patients import asam_rule
 from patients.access import get_visible_patient
 from patients.instruments import SEX_FEMALE, SEX_MALE, InvalidAnswers, item_points
@@ -118,7 +119,9 @@ class ItemSerializer(serializers.Serializer):
 
     @extend_schema_field(
         inline_serializer(
-            "AskedWhen", {"item": serializers.CharField(), "answer": serializers.BooleanField()}
+            "AskedWhen",
+            {"item": serializers.CharField(), "answer": serializers.BooleanField()},
+            allow_null=True,
         )
     )
     def get_asked_when(self, item: Item):
@@ -190,11 +193,11 @@ class InstrumentDefinitionSerializer(serializers.Serializer):
             selectors.installation_bands(instrument.code) or instrument.bands, many=True
         ).data
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True, help_text="null without a total."))
     def get_min_total(self, instrument: Instrument):
         return instrument.min_total if instrument.has_total else None
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True, help_text="null without a total."))
     def get_max_total(self, instrument: Instrument):
         return instrument.max_total if instrument.has_total else None
 
@@ -218,11 +221,50 @@ def _sex_field(**kwargs):
     )
 
 
+@extend_schema_field({"type": "string", "enum": list(asam_rule.EDITIONS)})
+class EditionField(serializers.CharField):
+    """Optional here and checked by the rule (one 400 names a wrong edition and every bad
+    rating); the schema says what a valid request carries: one of the editions, required."""
+
+
+# Dimension -> rating: all six dimensions, each rated 0-4 (CLINICAL.md section 2).
+RATINGS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        dimension: {"type": "integer", "minimum": 0, "maximum": 4}
+        for dimension in ("1", "2", "3", "4", "5", "6")
+    },
+    "required": ["1", "2", "3", "4", "5", "6"],
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field(RATINGS_SCHEMA)
+class RatingsField(serializers.DictField):
+    """Dimension ("1".."6") -> rating 0-4, checked by the rule."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=AnswerValueField(allow_null=True), **kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {"oneOf": [{"type": "integer"}, {"type": "boolean"}], "nullable": True},
+    }
+)
+class AnswersField(serializers.DictField):
+    """Item -> answer; which items an instrument needs is in its definition (GET /instruments/)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=AnswerValueField(allow_null=True), **kwargs)
+
+
 def _edition_field():
     """Validated by the rule, so that one 400 names a wrong edition and every bad rating."""
-    return serializers.CharField(
+    return EditionField(
         required=False,
-        allow_null=True,
         help_text=f"ASAM Criteria edition: {' or '.join(asam_rule.EDITIONS)}.",
     )
 
@@ -246,7 +288,7 @@ def _answers_and_sex(data: dict) -> tuple[dict, str | None]:
 
 
 class ScoreRequestSerializer(serializers.Serializer):
-    answers = serializers.DictField(child=AnswerValueField(allow_null=True), help_text=ANSWER_HELP)
+    answers = AnswersField(help_text=ANSWER_HELP)
     sex = _sex_field()
 
 
@@ -318,11 +360,9 @@ class InstrumentDefinitionViewSet(viewsets.ViewSet):
 
 
 class RecommendRequestSerializer(serializers.Serializer):
+    schema_required = ("edition",)
     edition = _edition_field()
-    ratings = serializers.DictField(
-        child=AnswerValueField(allow_null=True),
-        help_text='Dimension ("1".."6") -> rating 0-4; all six are required.',
-    )
+    ratings = RatingsField(help_text='Dimension ("1".."6") -> rating 0-4; all six are required.')
 
 
 class RecommendationSerializer(serializers.Serializer):
@@ -349,6 +389,8 @@ def _recommendation_data(recommendation: asam_rule.Recommendation) -> dict:
 
 class AsamViewSet(viewsets.ViewSet):
     """The ASAM vocabulary and the level-of-care rule (no patient data: any signed-in user)."""
+
+    schema = SingleObjectSchema()  # GET /asam/ answers one object, not a list
 
     serializer_class = RecommendRequestSerializer
 
@@ -447,7 +489,8 @@ class AdministerSerializer(serializers.Serializer):
     patient = serializers.UUIDField(help_text="The patient's id.")
     instrument_code = serializers.CharField(required=False, help_text="phq-9, gad-7, audit, audit-c, ...")
     instrument = serializers.CharField(required=False, write_only=True, help_text="Alias of instrument_code.")
-    answers = serializers.DictField(child=AnswerValueField(allow_null=True), help_text=ANSWER_HELP)
+    schema_required = ("instrument_code",)
+    answers = AnswersField(help_text=ANSWER_HELP)
     sex = _sex_field()
     notes = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_NOTES)
 
@@ -503,7 +546,7 @@ class InstrumentResponseViewSet(
     queryset = InstrumentResponse.objects.none()  # for the schema; get_queryset scopes per user
     serializer_class = InstrumentResponseSerializer
     lookup_field = "public_id"
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATH_REGEX
     filterset_class = InstrumentResponseFilter
 
     def get_queryset(self):
@@ -559,10 +602,9 @@ class AsamAssessmentSerializer(serializers.ModelSerializer):
 
 class AssessSerializer(serializers.Serializer):
     patient = serializers.UUIDField(help_text="The patient's id.")
+    schema_required = ("edition",)
     edition = _edition_field()
-    ratings = serializers.DictField(
-        child=AnswerValueField(allow_null=True), help_text='Dimension ("1".."6") -> rating 0-4.'
-    )
+    ratings = RatingsField(help_text='Dimension ("1".."6") -> rating 0-4; all six are required.')
     dimension_notes = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
     chosen_level = serializers.CharField(
         required=False, allow_blank=True, help_text="Leave out to accept the recommended level."
@@ -597,7 +639,7 @@ class AsamAssessmentViewSet(
     queryset = AsamAssessment.objects.none()  # for the schema; get_queryset scopes per user
     serializer_class = AsamAssessmentSerializer
     lookup_field = "public_id"
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATH_REGEX
     filterset_class = AsamAssessmentFilter
 
     def get_queryset(self):

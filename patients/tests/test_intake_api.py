@@ -125,7 +125,7 @@ def test_closing_through_the_api_needs_the_version_and_where(clinic):
     closed = api.post(url, {"outcome": "no_show", "version": referral["version"]}, format="json")
     assert closed.status_code == 200 and closed.json()["status"] == ReferralStatus.CLOSED
     again = api.post(url, {"outcome": "no_show", "version": closed.json()["version"]}, format="json")
-    assert again.status_code == 400
+    assert again.status_code == 409  # a closed referral is a state conflict, not bad input
 
 
 @pytest.mark.django_db
