@@ -241,7 +241,10 @@ def run(
     connections: int = 8,
     only: str = "",
     out=sys.stdout,
+    on_figure=None,
 ) -> tuple[list[Figure], list[Throughput]]:
+    """Measure every page (then the throughputs); `on_figure(figures)` after each page, so an
+    interrupted run still leaves what it measured."""
     targets = [page for page in pages() if only.lower() in f"{page.role} {page.name}".lower()]
     sessions = {role: login(base_url, role) for role in sorted({page.role for page in targets})}
     figures = []
@@ -250,6 +253,8 @@ def run(
         figures.append(figure)
         out.write(_row(figure) + "\n")
         out.flush()
+        if on_figure is not None:
+            on_figure(figures)
     throughputs = []
     if throughput_seconds > 0:
         by_name = {(page.role, page.name): page for page in targets}

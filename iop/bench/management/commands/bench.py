@@ -61,6 +61,9 @@ class Command(BaseCommand):
             self.stdout.write(harness.HEADER)
             figures, throughputs = harness.run(
                 base_url,
+                on_figure=lambda figures: harness.write_results(
+                    Path(output), scale=scale, patients=patients, figures=figures, throughputs=[]
+                ),
                 requests_each=requests,
                 throughput_seconds=throughput_seconds,
                 only=only,
