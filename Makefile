@@ -38,6 +38,7 @@ help:
 	@echo "make test    run the whole pytest suite (PYTEST_ARGS=... to pass options)"
 	@echo "make lint    ruff check + import-linter contracts"
 	@echo "make check   makemigrations --check and check --deploy with production settings"
+	@echo "make bench   benchmark every page on the reference workload (BENCH_SCALE=0.1 for a quick run)"
 	@echo "make clean   remove the venv, node_modules, local database, broker folder, static build"
 
 # --- Environment --------------------------------------------------------------------------
@@ -106,3 +107,17 @@ check: $(REQS_STAMP) $(NODE_STAMP)
 clean:
 	rm -rf $(VENV) node_modules staticfiles .broker .audit .ruff_cache .import_linter_cache .pytest_cache .hypothesis test-results
 	rm -f db.sqlite3 .test-db.sqlite3* .demo-seeded .demo-seeded.tmp
+
+# --- Benchmark (make bench; README "Benchmark") -------------------------------------------
+
+# The reference workload on PostgreSQL (built once per scale, then reused), gunicorn with 2 sync
+# workers and DEBUG off, every page against the bare view. BENCH_SCALE=0.1 for a quick run.
+BENCH_SCALE ?= 1
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iop_bench$(if $(filter 1 1.0,$(BENCH_SCALE)),,_s$(subst .,_,$(BENCH_SCALE)))
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: $(DEV_REQS_STAMP) $(NODE_STAMP)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_DEBUG=false \
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \
+	$(MANAGE) bench --scale $(BENCH_SCALE) $(BENCH_ARGS)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "iop.audit",
     "iop.reports",
     "iop.demo",
+    "iop.bench",
     "patients",
     "scheduling",
     "testing",
@@ -447,3 +448,10 @@ def _ciwa_ar_bands(text: str):
 
 
 CIWA_AR_BANDS = _ciwa_ar_bands(env("CIWA_AR_BANDS", default=""))
+
+# --- Benchmark (`make bench`, iop/bench) ---
+# Adds the bare login-required view /bench/bare/ and an X-Bench-Queries header on every response.
+# Only for a benchmark database: never on in a real installation.
+BENCH_BARE_VIEW = env.bool("BENCH_BARE_VIEW", default=False)
+if BENCH_BARE_VIEW:
+    MIDDLEWARE.insert(0, "iop.bench.middleware.QueryCountHeaderMiddleware")

@@ -2,6 +2,7 @@
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -68,6 +69,11 @@ urlpatterns = [
     # Last: an /api/ path nothing above matched (e.g. an empty id) answers JSON, never HTML.
     re_path(r"^api/(?P<path>.*)$", report_errors.api_not_found),
 ]
+
+if settings.BENCH_BARE_VIEW:  # `make bench` only: the bare login-required view every page is measured against
+    from iop.bench.views import bare
+
+    urlpatterns.append(path("bench/bare/", bare, name="bench-bare"))
 
 handler400 = "iop.reports.errors.bad_request"
 handler403 = "iop.reports.errors.permission_denied"

@@ -33,20 +33,52 @@ from patients.models import (
 INTAKE_ROLES = frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL})
 
 
-def visible_patients(user) -> QuerySet[Patient]:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Patient.objects.none()
-    if user.is_superuser:
-        return Patient.objects.all()
-    site_ids = list(user.sites.values_list("id", flat=True))
+def _site_ids(user) -> list[int]:
+    return list(user.sites.values_list("id", flat=True))
+
+
+def _reach_ids(user, site_ids: list[int]) -> QuerySet:
+    """The pks of the patients `user` reaches (not superuser), as a UNION of small indexed sets:
+    their care teams' patients, their grants, their sites' intake pool (or, for admins and
+    supervisors, their sites' records, episodes and referrals). PostgreSQL reads each part
+    from an index and joins the union to patients by pk, instead of testing every patient."""
+    if user.sees_whole_site:
+        parts = [
+            Patient.objects.filter(site_id__in=site_ids).values("pk"),
+            Episode.objects.filter(site_id__in=site_ids).values("patient_id"),
+            Referral.objects.filter(site_id__in=site_ids).values("patient_id"),
+        ]
+    else:
+        # Care-team membership counts only at the user's current sites: taking someone off a
+        # site takes away that site's patients.
+        parts = [
+            CareTeamMember.objects.filter(
+                user=user, ended_on__isnull=True, episode__site_id__in=site_ids
+            ).values("episode__patient_id"),
+            BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values("patient_id"),
+        ]
+        if user.role in INTAKE_ROLES:
+            parts += [
+                # Never admitted (a patient with a current episode has one, so the partial
+                # index on `current_episode IS NULL` narrows it first).
+                Patient.objects.filter(site_id__in=site_ids, current_episode__isnull=True)
+                .filter(~Exists(Episode.objects.filter(patient=OuterRef("pk"))))
+                .values("pk"),
+                Referral.objects.filter(status=ReferralStatus.OPEN, site_id__in=site_ids).values(
+                    "patient_id"
+                ),
+            ]
+    first, *rest = (part.order_by() for part in parts)
+    return first.union(*rest)
+
+
+def _reach_of_one(user, site_ids: list[int]) -> Q:
+    """The same rules as `_reach_ids`, as a condition on one patient row (`pk=` or `public_id=`
+    first): each EXISTS runs once, for that row."""
     if user.sees_whole_site:
         episode_at_my_site = Episode.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
         referral_at_my_site = Referral.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
-        return Patient.objects.filter(
-            Q(site_id__in=site_ids) | Exists(episode_at_my_site) | Exists(referral_at_my_site)
-        )
-    # Care-team membership counts only at the user's current sites: taking someone off a site
-    # takes away that site's patients.
+        return Q(site_id__in=site_ids) | Exists(episode_at_my_site) | Exists(referral_at_my_site)
     on_care_team = CareTeamMember.objects.filter(
         user=user, ended_on__isnull=True, episode__patient=OuterRef("pk"), episode__site_id__in=site_ids
     )
@@ -60,31 +92,52 @@ def visible_patients(user) -> QuerySet[Patient]:
             Referral.objects.filter(patient=OuterRef("pk"), status=ReferralStatus.OPEN, site_id__in=site_ids)
         )
         reach |= (Q(site_id__in=site_ids) & never_admitted) | open_referral_here
-    return Patient.objects.filter(reach)
+    return reach
+
+
+def _may_see_anyone(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def visible_patients(user) -> QuerySet[Patient]:
+    if not _may_see_anyone(user):
+        return Patient.objects.none()
+    if user.is_superuser:
+        return Patient.objects.all()
+    return Patient.objects.filter(pk__in=_reach_ids(user, _site_ids(user)))
 
 
 def get_visible_patient(user, public_id) -> Patient:
     """The patient if `user` may see them, else 404 (never 403: existence is not disclosed)."""
-    patient = visible_patients(user).select_related("site").filter(public_id=public_id).first()
+    patient = None
+    if _may_see_anyone(user):
+        found = Patient.objects.select_related("site").filter(public_id=public_id)
+        if not user.is_superuser:
+            found = found.filter(_reach_of_one(user, _site_ids(user)))
+        patient = found.first()
     if patient is None:
         raise Http404("No such patient.")
     return patient
 
 
 def can_see_patient(user, patient: Patient) -> bool:
-    return visible_patients(user).filter(pk=patient.pk).exists()
+    if not _may_see_anyone(user):
+        return False
+    if user.is_superuser:
+        return True
+    return Patient.objects.filter(pk=patient.pk).filter(_reach_of_one(user, _site_ids(user))).exists()
 
 
 def active_break_glass_grant(user, patient: Patient) -> BreakGlassGrant | None:
     """The grant through which `user` sees `patient`, when that is their only way in."""
     if user.is_superuser or user.sees_whole_site:
         return None
-    if CareTeamMember.objects.filter(
+    on_care_team = CareTeamMember.objects.filter(
         user=user, ended_on__isnull=True, episode__patient=patient, episode__site__in=user.sites.all()
-    ).exists():
-        return None
+    )
     return (
         BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
+        .filter(~Exists(on_care_team))
         .order_by("-expires_at")
         .first()
     )

@@ -120,6 +120,12 @@ class Patient(VersionedRecord):
         indexes = [
             models.Index(fields=["legal_last_name", "legal_first_name"]),
             models.Index(fields=["date_of_birth"]),
+            # The intake pool of a site (never admitted): patients.access reads it for every list.
+            models.Index(
+                fields=["site"],
+                condition=models.Q(current_episode__isnull=True),
+                name="patient_intake_pool_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from faker import Faker
 from tqdm import tqdm
 
 from iop.accounts.models import Role, Site, User
+from iop.demo.generator.path import CYCLES
 from patients.models import Patient
 
 DEMO_SEED = "iop-demo-clinic-v1"
@@ -67,11 +68,22 @@ class DemoClinic:
     now: datetime
     seed: str = DEMO_SEED
     progress_stream: IO[str] | None = None
+    # "demo" (mostly active patients, `make run`) or "reference" (the benchmark's established
+    # clinic: mostly discharged, see `path.CYCLES`); discharges spread over `history_weeks`.
+    mix: str = "demo"
+    history_weeks: int = 0
     site_list: list[Site] = field(default_factory=list)
     staff: dict[tuple[int, Role], list[User]] = field(default_factory=dict)
     users_by_username: dict[str, User] = field(default_factory=dict)
     created: Counter[str] = field(default_factory=Counter)
     _faker: Faker = field(default_factory=lambda: Faker("en_US"), repr=False)
+
+    def __post_init__(self) -> None:
+        self.history_weeks = self.history_weeks or self.weeks
+
+    @property
+    def path_cycle(self) -> tuple[str, ...]:
+        return CYCLES[self.mix]
 
     def rng(self, *key: object) -> random.Random:
         """An independent random stream per key, stable across runs and Python processes."""
@@ -92,12 +104,12 @@ class DemoClinic:
     def login(self, username: str) -> User:
         return self.users_by_username[username]
 
-    def progress(self, description: str, total: int) -> tqdm:
+    def progress(self, description: str, total: int, unit: str = " patients") -> tqdm:
         """A progress bar on the progress stream (none without one)."""
         return tqdm(
             total=total,
             desc=description,
-            unit=" patients",
+            unit=unit,
             file=self.progress_stream,
             disable=self.progress_stream is None,
         )

@@ -19,14 +19,7 @@ from iop.demo.generator.clinic import (
     previous_weekday,
     seeded_uuid,
 )
-from iop.demo.generator.path import (
-    PATH_CYCLE,
-    PHASE_1,
-    PHASE_2,
-    PRE_ADMISSION,
-    TREATED_BEFORE,
-    TREATED_PER_CYCLE,
-)
+from iop.demo.generator.path import PHASE_1, PHASE_2, PRE_ADMISSION, treated_before, treated_per_cycle
 from iop.demo.generator.staff import STAFFING
 from patients.models import (
     CareTeamMember,
@@ -100,8 +93,9 @@ class PatientsAndEpisodes:
         site_index = index % clinic.sites
         site = clinic.site_list[site_index]
         index_at_site = index // clinic.sites
-        cycle_position = index_at_site % len(PATH_CYCLE)
-        stage = PATH_CYCLE[cycle_position]
+        cycle = clinic.path_cycle
+        cycle_position = index_at_site % len(cycle)
+        stage = cycle[cycle_position]
 
         patient = Patient(
             public_id=seeded_uuid(rng),
@@ -115,8 +109,8 @@ class PatientsAndEpisodes:
             return plan
 
         plan.episode = self._episode(clinic, rng, stage, patient, site)
-        cycles_before = index_at_site // len(PATH_CYCLE)
-        treated_at_site = cycles_before * TREATED_PER_CYCLE + TREATED_BEFORE[cycle_position]
+        cycles_before = index_at_site // len(cycle)
+        treated_at_site = cycles_before * treated_per_cycle(cycle) + treated_before(cycle, cycle_position)
         for staffing in STAFFING:
             member = self._team_member(clinic, site_index, staffing.role, treated_at_site)
             plan.care_team.append(
@@ -178,7 +172,9 @@ class PatientsAndEpisodes:
     ) -> None:
         reasons, weights = zip(*DISCHARGE_REASON_WEIGHTS.items(), strict=True)
         reason = rng.choices(reasons, weights=weights)[0]
-        discharged_on = previous_weekday(clinic.today - timedelta(days=rng.randint(1, clinic.weeks * 7)))
+        discharged_on = previous_weekday(
+            clinic.today - timedelta(days=rng.randint(1, clinic.history_weeks * 7))
+        )
         if reason == DischargeReason.COMPLETED:
             days_in_phase_1 = self._weeks_in_phase_1(rng) * 7
             length = days_in_phase_1 + phase_2_days + rng.randint(0, 21)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.demo.generator.alerts import SafetyAlerts
+from iop.demo.generator.audit_history import AuditHistory
 from iop.demo.generator.availability import AvailabilityWindows
 from iop.demo.generator.clinic import (
     DEMO_PASSWORD,
@@ -25,6 +26,7 @@ from iop.demo.generator.clinic import (
 from iop.demo.generator.consents import Consents
 from iop.demo.generator.episodes import PatientsAndEpisodes
 from iop.demo.generator.medications import Medications
+from iop.demo.generator.path import CYCLES
 from iop.demo.generator.referrals import Referrals
 from iop.demo.generator.screening import Screening
 from iop.demo.generator.staff import DEMO_LOGINS, DemoLogin, SitesAndStaff
@@ -41,6 +43,7 @@ PARTS: tuple[type[DemoPart], ...] = (
     AvailabilityWindows,
     Medications,
     SafetyAlerts,
+    AuditHistory,
 )
 
 
@@ -73,8 +76,13 @@ def seed_demo_clinic(
     seed: str = DEMO_SEED,
     progress_stream: IO[str] | None = None,
     parts: Sequence[type[DemoPart]] = PARTS,
+    mix: str = "demo",
+    history_weeks: int = 0,
 ) -> SeedReport:
     """Build (or complete) the demo clinic and record one audit event if anything was created.
+
+    `mix="reference"` builds the benchmark's established clinic (mostly discharged patients,
+    discharges over `history_weeks`, the care teams' chart reads in the audit trail).
 
     `now` (default: now) is the run's moment; `today` defaults to its date. Given only a
     `today` in the past, the run happens at noon that day.
@@ -82,8 +90,10 @@ def seed_demo_clinic(
     One transaction with its audit event: an interrupted run leaves nothing behind."""
     if patients < 0 or patients > MAX_DEMO_PATIENTS:
         raise ValueError(f"patients must be between 0 and {MAX_DEMO_PATIENTS}.")
-    if sites < 1 or weeks < 1:
+    if sites < 1 or weeks < 1 or history_weeks < 0:
         raise ValueError("sites and weeks must be at least 1.")
+    if mix not in CYCLES:
+        raise ValueError(f"mix must be one of {', '.join(CYCLES)}.")
     if now is None:
         now = timezone.now()
         if today is not None and today < timezone.localdate(now):
@@ -96,6 +106,8 @@ def seed_demo_clinic(
         now=now,
         seed=seed,
         progress_stream=progress_stream,
+        mix=mix,
+        history_weeks=history_weeks,
     )
     for part in parts:
         part().build(clinic)

@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import make_password
 
 from iop.accounts.models import Role, Site, User
 from iop.demo.generator.clinic import DEMO_PASSWORD, DemoClinic, seeded_uuid
-from iop.demo.generator.path import ACTIVE_SHARE
+from iop.demo.generator.path import active_share
 from patients.models import CareTeamRole
 
 SITE_NAMES = (
@@ -116,7 +116,7 @@ class SitesAndStaff:
         planned: list[tuple[User, list[Site]]] = []
         usernames_by_post: dict[tuple[int, Role], list[str]] = {}
         for site_index, site in enumerate(clinic.site_list):
-            active_patients = math.ceil(clinic.patients_at_site(site_index) * ACTIVE_SHARE)
+            active_patients = math.ceil(clinic.patients_at_site(site_index) * active_share(clinic.path_cycle))
             for staffing in STAFFING:
                 headcount = max(staffing.minimum, math.ceil(active_patients / staffing.patients_each))
                 usernames = [staff_username(site_index, staffing, slot) for slot in range(headcount)]
