@@ -40,13 +40,20 @@ def _site_ids(user) -> list[int]:
 def _reach_ids(user, site_ids: list[int]) -> QuerySet:
     """The pks of the patients `user` reaches (not superuser), as a UNION of small indexed sets:
     their care teams' patients, their grants, their sites' intake pool (or, for admins and
-    supervisors, their sites' records, episodes and referrals). PostgreSQL reads each part
-    from an index and joins the union to patients by pk, instead of testing every patient."""
+    supervisors, the patients held elsewhere with an episode or referral at their sites).
+    PostgreSQL reads each part from an index and joins the union to patients by pk, instead of
+    testing every patient."""
     if user.sees_whole_site:
+        # Only the exceptions: patients held at another site with an episode or a referral at
+        # one of theirs (the records held at their sites are a condition on the row itself,
+        # see `visible_patients`).
         parts = [
-            Patient.objects.filter(site_id__in=site_ids).values("pk"),
-            Episode.objects.filter(site_id__in=site_ids).values("patient_id"),
-            Referral.objects.filter(site_id__in=site_ids).values("patient_id"),
+            Episode.objects.filter(site_id__in=site_ids)
+            .exclude(patient__site_id__in=site_ids)
+            .values("patient_id"),
+            Referral.objects.filter(site_id__in=site_ids)
+            .exclude(patient__site_id__in=site_ids)
+            .values("patient_id"),
         ]
     else:
         # Care-team membership counts only at the user's current sites: taking someone off a
@@ -104,7 +111,10 @@ def visible_patients(user) -> QuerySet[Patient]:
         return Patient.objects.none()
     if user.is_superuser:
         return Patient.objects.all()
-    return Patient.objects.filter(pk__in=_reach_ids(user, _site_ids(user)))
+    site_ids = _site_ids(user)
+    if user.sees_whole_site:
+        return Patient.objects.filter(Q(site_id__in=site_ids) | Q(pk__in=_reach_ids(user, site_ids)))
+    return Patient.objects.filter(pk__in=_reach_ids(user, site_ids))
 
 
 def get_visible_patient(user, public_id) -> Patient:
