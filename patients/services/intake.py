@@ -13,7 +13,7 @@ from iop.accounts.permissions import PATIENT_WRITER_ROLES, require_role
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.core.concurrency import save_if_unchanged
-from patients.access import can_see_patient
+from patients.access import can_see_patient, require_standing_reach
 from patients.models import (
     EligibilityReview,
     EpisodeStatus,
@@ -134,6 +134,7 @@ def _may_attach(actor, patient: Patient, new_patient: dict | None) -> bool:
     """A referral may be attached to a record the actor can see, or to the record that the name
     and date of birth the caller gave identify (the duplicate found at referral)."""
     if can_see_patient(actor, patient):
+        require_standing_reach(actor, patient, what="record a referral for this patient")
         return True
     if not new_patient:
         return False

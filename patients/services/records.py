@@ -13,7 +13,12 @@ from iop.accounts.permissions import ADMITTING_ROLES, PATIENT_WRITER_ROLES, may_
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event, record_events
 from iop.core.concurrency import StaleEdit, save_if_unchanged
-from patients.access import active_break_glass_grant, may_manage_care_team, require_clinical_write
+from patients.access import (
+    active_break_glass_grant,
+    may_manage_care_team,
+    require_clinical_write,
+    require_standing_reach,
+)
 from patients.models import (
     AlertSeverity,
     BreakGlassGrant,
@@ -191,6 +196,7 @@ def admit_patient(
 
     require_role(actor, ADMITTING_ROLES, "admit patients")
     _require_site(actor, site)
+    require_standing_reach(actor, patient, what="admit this patient")
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if Episode.objects.filter(patient=patient, status=EpisodeStatus.ACTIVE).exists():
         raise ValidationError("This patient already has an active episode of care.")
@@ -266,6 +272,7 @@ def set_care_team(
     episode = Episode.objects.select_for_update().select_related("site", "patient").get(pk=episode.pk)
     if expected_version is not None and episode.version != expected_version:
         raise StaleEdit()
+    require_standing_reach(actor, episode.patient, what="change this care team")
     if not may_manage_care_team(actor, episode):
         raise PermissionError(
             "Only the site's admins and supervisors, and the episode's primary clinician or case "
