@@ -63,6 +63,14 @@ def visible_patients(user) -> QuerySet[Patient]:
     return Patient.objects.filter(reach)
 
 
+class NoSuchPatient(Http404):
+    """A patient id the caller may not use: unknown and out of reach answer alike (a 404
+    `{"detail": "No such patient."}` in the API, the field's invalid-choice message on a form)."""
+
+    def __init__(self):
+        super().__init__("No such patient.")
+
+
 def get_visible_patient(user, public_id) -> Patient:
     """The patient if `user` may see them, else 404 (never 403: existence is not disclosed)."""
     patient = visible_patients(user).select_related("site").filter(public_id=public_id).first()

@@ -7,12 +7,12 @@ from drf_spectacular.utils import extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
 from iop.accounts.models import Site
 from iop.accounts.selectors import staff_visible_to
+from patients.access import NoSuchPatient
 from patients.models import EligibilityReview, Patient, Referral, ReferralOutcome, ReferralStatus
 from patients.selectors.intake import describe_duplicates, visible_referrals
 from patients.services import intake as intake_services
@@ -161,7 +161,7 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
             # A record the caller may see, or a duplicate named by `new_patient` (the service checks).
             patient = Patient.objects.filter(public_id=data.pop("patient")["public_id"]).first()
             if patient is None:
-                raise NotFound("No such patient.")
+                raise NoSuchPatient()  # the service answers the same for a record out of reach
         fields = {name: data[name] for name in intake_services.REFERRAL_FIELDS if name in data}
         try:
             referral = intake_services.record_referral(

@@ -161,6 +161,16 @@ class ReferralForm(forms.Form):
             ),
         )
 
+    NO_SUCH_PATIENT = "No such patient."
+
+    def clean(self):
+        data = super().clean()
+        # An id that is not offered answers like a record out of reach (the view's NoSuchPatient).
+        if self.errors.get("attach_to"):
+            del self.errors["attach_to"]
+            self.add_error(None, self.NO_SUCH_PATIENT)
+        return data
+
     def clean_referred_at(self):
         referred_at = self.cleaned_data.get("referred_at")
         if referred_at and referred_at > timezone.now():

@@ -13,7 +13,7 @@ from iop.accounts.permissions import PATIENT_WRITER_ROLES, require_role
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.core.concurrency import save_if_unchanged
-from patients.access import can_see_patient, require_standing_reach
+from patients.access import NoSuchPatient, can_see_patient, require_standing_reach
 from patients.models import (
     EligibilityReview,
     EpisodeStatus,
@@ -182,7 +182,7 @@ def _record_referral(
         patient = register_patient(actor=actor, site=site, **new_patient)
     else:
         if not _may_attach(actor, patient, new_patient):
-            raise ValidationError("No such patient.")
+            raise NoSuchPatient()  # exactly as for an id that does not exist
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
         if patient.episodes.filter(status=EpisodeStatus.ACTIVE).exists():
             raise ValidationError("This patient is in treatment now (an active episode of care).")

@@ -11,7 +11,7 @@ from iop.accounts.decorators import role_required
 from iop.accounts.permissions import may_admit, may_register_patients
 from iop.core.forms import SERVICE_ERRORS, add_service_errors
 from iop.core.pagination import paginate
-from patients.access import get_visible_patient
+from patients.access import NoSuchPatient, get_visible_patient
 from patients.forms.intake import (
     AdmissionForm,
     CloseReferralForm,
@@ -71,6 +71,8 @@ def referral_create(request):
             form = ReferralForm(request.POST, user=request.user, duplicates=duplicates)
             form.is_valid()
             form.add_error(None, duplicate.messages[0])
+        except NoSuchPatient:  # as for an id that is not offered at all
+            form.add_error(None, form.NO_SUCH_PATIENT)
         except SERVICE_ERRORS as error:
             add_service_errors(form, error)
         else:
