@@ -321,7 +321,15 @@ def record_chart_view(*, actor, patient: Patient, section: str) -> BreakGlassGra
 
 
 @transaction.atomic
-def record_chart_views(*, actor, patients, section: str) -> None:
+def record_list_disclosure(*, actor, patients, section: str) -> None:
+    """A list that shows identifiable patients (a list page, search results, an API list page)
+    discloses each of them: one audited read per distinct patient (`patients.list.<section>`),
+    in a fixed number of queries whatever the page size (ONC 170.315(d)(2))."""
+    record_chart_views(actor=actor, patients=patients, section=section, kind="list")
+
+
+@transaction.atomic
+def record_chart_views(*, actor, patients, section: str, kind: str = "chart") -> None:
     """One audited chart read per distinct patient (an API list page), in one append."""
     patients = list({patient.pk: patient for patient in patients}.values())
     if not patients:
@@ -346,7 +354,7 @@ def record_chart_views(*, actor, patients, section: str) -> None:
         action=AuditAction.READ,
         events=[
             {
-                "object_type": f"patients.chart.{section}",
+                "object_type": f"patients.{kind}.{section}",
                 "object_id": patient.public_id,
                 "patient_public_id": patient.public_id,
                 "reason": f"break-the-glass grant {grants[patient.pk].public_id}"

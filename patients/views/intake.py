@@ -44,6 +44,11 @@ def queue(request):
     if request.GET.get("mine"):
         referrals = referrals.filter(intake_clinician=request.user)
     context = paginate(request, referrals)
+    record_services.record_list_disclosure(
+        actor=request.user,
+        patients=[referral.patient for referral in context["page"].object_list],
+        section="intake_queue",
+    )
     context.update(
         nav="intake", urgency=urgency, urgencies=Urgency.choices, mine=bool(request.GET.get("mine"))
     )

@@ -46,6 +46,12 @@ def patient_list(request):
     )
     patients = patient_filter.qs if patient_filter.is_bound else patient_filter.queryset
     context = paginate(request, patients)
+    # The rows (names, MRNs, dates of birth) are a disclosure: audit each patient shown.
+    services.record_list_disclosure(
+        actor=request.user,
+        patients=list(context["page"].object_list),
+        section="search" if patient_filter.is_bound else "patient_list",
+    )
     context.update(filter=patient_filter, nav="patients", may_register=may_register_patients(request.user))
     template = "patients/_patient_table.html" if request.htmx else "patients/patient_list.html"
     return render(request, template, context)
