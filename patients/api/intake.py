@@ -54,6 +54,15 @@ class ReferralSerializer(serializers.ModelSerializer):
         default=False,
         help_text="Create a new record although a patient with the same name and birth date exists.",
     )
+    attach_reference = serializers.CharField(
+        write_only=True,
+        required=False,
+        help_text="Attach to a matching record you may not see: the `reference` a 409 gave "
+        "(single use, expires). Needs `attach_reason`; listed in the access log.",
+    )
+    attach_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, help_text="Why (at least a sentence)."
+    )
     site = serializers.SlugRelatedField(slug_field="public_id", queryset=Site.objects.all())
     intake_clinician = serializers.UUIDField(
         source="intake_clinician.public_id", required=False, allow_null=True
@@ -69,6 +78,8 @@ class ReferralSerializer(serializers.ModelSerializer):
             "patient",
             "new_patient",
             "confirmed_new_person",
+            "attach_reference",
+            "attach_reason",
             "site",
             "source",
             "source_detail",
@@ -97,7 +108,10 @@ class ReferralSerializer(serializers.ModelSerializer):
 
     def validate(self, data):
         creating = self.instance is None
-        if creating and bool(data.get("patient")) == bool(data.get("new_patient")):
+        if creating and data.get("attach_reference"):
+            if data.get("patient"):
+                raise ApiValidationError({"patient": ["Give either `patient` or `attach_reference`."]})
+        elif creating and bool(data.get("patient")) == bool(data.get("new_patient")):
             raise ApiValidationError(
                 {"patient": ["Give either `patient` (an existing record) or `new_patient`."]}
             )
@@ -171,6 +185,8 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
                 new_patient=data.get("new_patient"),
                 confirmed_new_person=data.get("confirmed_new_person", False),
                 referred_at=data.get("referred_at"),
+                attach_reference=data.get("attach_reference", ""),
+                attach_reason=data.get("attach_reason", ""),
                 **fields,
             )
         except intake_services.PossibleDuplicate as duplicate:
@@ -182,7 +198,11 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
                     "mrn": d["patient"].mrn,
                 }
                 if d["visible"]
-                else {"id": str(d["patient"].public_id), "site": d["patient"].site.name, "visible": False}
+                else {  # only that a record exists, and where; attaching goes through the reference
+                    "site": d["patient"].site.name,
+                    "visible": False,
+                    "reference": duplicate.references[d["patient"].pk],
+                }
                 for d in describe_duplicates(request.user, duplicate.matches)
             ]
             return Response(
@@ -196,7 +216,8 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         if "version" not in data:
             raise ApiValidationError({"version": ["Required: " + VERSION_HELP]})
         version = data.pop("version")
-        data.pop("confirmed_new_person", None)
+        for name in ("confirmed_new_person", "attach_reference", "attach_reason"):
+            data.pop(name, None)
         for name in ("patient", "new_patient", "site"):
             if name in data:
                 raise ApiValidationError({name: ["Cannot be changed here."]})

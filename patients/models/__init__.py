@@ -2,6 +2,7 @@
 
 from patients.models.consents import Consent, ConsentKind, ConsentStatus
 from patients.models.intake import (
+    DuplicateReference,
     EligibilityReview,
     Referral,
     ReferralOutcome,
@@ -32,6 +33,7 @@ from patients.models.records import (
 from patients.models.screening import AsamAssessment, AsamEdition, InstrumentResponse
 
 __all__ = [
+    "DuplicateReference",
     "AlertSeverity",
     "AsamAssessment",
     "AsamEdition",

@@ -69,11 +69,15 @@ def referral_create(request):
                 new_patient=form.person(),  # with `patient`: the identity that names that record
                 confirmed_new_person=form.cleaned_data["confirmed_new_person"],
                 referred_at=form.cleaned_data["referred_at"],
+                attach_reference=form.cleaned_data["attach_reference"],
+                attach_reason=form.cleaned_data["attach_reason"],
                 **form.referral(),
             )
         except intake_services.PossibleDuplicate as duplicate:
             duplicates = describe_duplicates(request.user, duplicate.matches)
-            form = ReferralForm(request.POST, user=request.user, duplicates=duplicates)
+            form = ReferralForm(
+                request.POST, user=request.user, duplicates=duplicates, references=duplicate.references
+            )
             form.is_valid()
             form.add_error(None, duplicate.messages[0])
         except NoSuchPatient:  # as for an id that is not offered at all
