@@ -15,6 +15,7 @@ from patients.models.records import (
     AvailabilityKind,
     AvailabilityWindow,
     BreakGlassGrant,
+    BreakGlassReason,
     CareTeamMember,
     CareTeamRole,
     ClinicalAlert,
@@ -33,6 +34,7 @@ from patients.models.records import (
 from patients.models.screening import AsamAssessment, AsamEdition, InstrumentResponse
 
 __all__ = [
+    "BreakGlassReason",
     "DuplicateReference",
     "AlertSeverity",
     "AsamAssessment",

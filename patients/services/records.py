@@ -22,6 +22,7 @@ from patients.access import (
 from patients.models import (
     AlertSeverity,
     BreakGlassGrant,
+    BreakGlassReason,
     CareTeamMember,
     CareTeamRole,
     ClinicalAlert,
@@ -77,7 +78,7 @@ CARE_TEAM_STAFF_ROLES = {
     CareTeamRole.MEDICAL: {Role.MEDICAL},
     CareTeamRole.PEER_SUPPORT: {Role.PEER_SUPPORT},
 }
-MIN_BREAK_GLASS_REASON = 15
+MIN_BREAK_GLASS_REASON = 20  # at least a sentence
 
 
 def _require_site(actor, site: Site) -> None:
@@ -367,10 +368,17 @@ def record_chart_views(*, actor, patients, section: str, kind: str = "chart") ->
 
 
 @transaction.atomic
-def break_the_glass(*, actor, mrn: str, reason: str) -> BreakGlassGrant:
-    """Grant `actor` time-limited access to a chart outside their care team, at their sites."""
+def break_the_glass(*, actor, mrn: str, category: str, reason: str) -> BreakGlassGrant:
+    """Grant `actor` time-limited access to a chart outside their care team, at their sites.
+
+    The reason is a category (imminent risk, continuity of care, patient request, other) and at
+    least a sentence of text."""
     if not may_break_glass(actor):
         raise PermissionError("Only clinicians and medical staff may use emergency access.")
+    if category not in BreakGlassReason.values:
+        raise ValidationError(
+            {"category": "Choose why: imminent risk, continuity of care, patient request or other."}
+        )
     reason = reason.strip()
     if len(reason) < MIN_BREAK_GLASS_REASON:
         raise ValidationError({"reason": f"Give a reason of at least {MIN_BREAK_GLASS_REASON} characters."})
@@ -381,10 +389,13 @@ def break_the_glass(*, actor, mrn: str, reason: str) -> BreakGlassGrant:
         user=actor,
         patient=patient,
         site=patient.site,
+        category=category,
         reason=reason,
         expires_at=timezone.now() + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
     )
-    audit_patient_change(actor, AuditAction.BREAK_GLASS, grant, patient, reason=reason)
+    audit_patient_change(
+        actor, AuditAction.BREAK_GLASS, grant, patient, reason=f"{grant.get_category_display()}: {reason}"
+    )
     return grant
 
 

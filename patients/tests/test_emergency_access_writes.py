@@ -27,7 +27,9 @@ def discharged(clinic):
     episode.status = EpisodeStatus.DISCHARGED
     episode.discharged_on = datetime.date.today()
     episode.save(update_fields=["status", "discharged_on"])
-    break_the_glass(actor=clinic.clinician_elsewhere, mrn=clinic.patient.mrn, reason=REASON)
+    break_the_glass(
+        actor=clinic.clinician_elsewhere, mrn=clinic.patient.mrn, category="imminent_risk", reason=REASON
+    )
     return clinic.patient
 
 
@@ -79,7 +81,9 @@ def test_api_refuses_an_admission_through_emergency_access(clinic, discharged):
 
 @pytest.mark.django_db
 def test_api_refuses_a_care_team_change_through_emergency_access(clinic):
-    break_the_glass(actor=clinic.clinician_elsewhere, mrn=clinic.patient.mrn, reason=REASON)
+    break_the_glass(
+        actor=clinic.clinician_elsewhere, mrn=clinic.patient.mrn, category="imminent_risk", reason=REASON
+    )
     response = api_as(clinic.clinician_elsewhere).patch(
         f"/api/v1/episodes/{clinic.episode.public_id}/",
         {
