@@ -117,6 +117,14 @@ def visible_patients(user) -> QuerySet[Patient]:
     return Patient.objects.filter(pk__in=_reach_ids(user, site_ids))
 
 
+class NoSuchPatient(Http404):
+    """A patient id the caller may not use: unknown and out of reach answer alike (a 404
+    `{"detail": "No such patient."}` in the API, the field's invalid-choice message on a form)."""
+
+    def __init__(self):
+        super().__init__("No such patient.")
+
+
 def get_visible_patient(user, public_id) -> Patient:
     """The patient if `user` may see them, else 404 (never 403: existence is not disclosed)."""
     patient = None
@@ -201,4 +209,39 @@ def require_clinical_write(user, patient: Patient, *, allow_break_glass: bool, w
         raise PermissionError(
             f"You may not {what} for this patient: it needs a place on their care team (or intake) at "
             "the site that holds their record" + ("." if allow_break_glass else ", not emergency access.")
+        )
+
+
+def has_standing_reach(user, patient: Patient) -> bool:
+    """Whether `user` reaches `patient` other than through a break-the-glass grant: superuser,
+    whole-site role, current care team, or the intake pool of their sites.
+
+    Emergency access gives reading for its time and nothing that lasts (ADR 0002): every write
+    that would widen anyone's reach (a referral, an admission, a care-team change, attaching a
+    referral to a record) needs standing reach.
+    """
+    if not can_see_patient(user, patient):
+        return False
+    if active_break_glass_grant(user, patient) is None:
+        return True
+    # Seen through a grant and not on the care team: the intake pool is the only other way in.
+    if user.role not in INTAKE_ROLES:
+        return False
+    site_ids = list(user.sites.values_list("id", flat=True))
+    never_admitted_here = patient.site_id in site_ids and not Episode.objects.filter(patient=patient).exists()
+    return (
+        never_admitted_here
+        or Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN, site_id__in=site_ids).exists()
+    )
+
+
+def require_standing_reach(user, patient: Patient, *, what: str) -> None:
+    """Refuse (PermissionError: a message on the form, a 403 in the API) a write that would widen
+    anyone's reach when `user` reaches `patient` only through emergency access."""
+    if user.is_superuser:
+        return
+    if not has_standing_reach(user, patient):
+        raise PermissionError(
+            f"You may not {what} through emergency access: it gives reading for a limited time, "
+            "nothing that lasts. Ask the patient's care team or a site supervisor."
         )

@@ -53,7 +53,8 @@ def test_break_the_glass_cannot_be_turned_into_a_care_team_place(clinic, client,
     bob = clinic.clinician_elsewhere
     client.force_login(bob)
     client.post(
-        reverse("patients:break_glass"), {"mrn": clinic.patient.mrn, "reason": "Crisis at the front desk now"}
+        reverse("patients:break_glass"),
+        {"mrn": clinic.patient.mrn, "category": "imminent_risk", "reason": "Crisis at the front desk now"},
     )
     response = api_as(bob).patch(
         f"/api/v1/episodes/{clinic.episode.public_id}/",

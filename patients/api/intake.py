@@ -7,7 +7,6 @@ from drf_spectacular.utils import extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
@@ -16,6 +15,7 @@ from iop.accounts.selectors import staff_visible_to
 from iop.core.api_errors import Conflict
 from iop.core.api_fields import StrictBooleanField
 from iop.core.api_schema import UUID_PATH_REGEX
+from patients.access import NoSuchPatient
 from patients.models import EligibilityReview, Patient, Referral, ReferralOutcome, ReferralStatus
 from patients.selectors.intake import describe_duplicates, visible_referrals
 from patients.services import intake as intake_services
@@ -58,6 +58,15 @@ class ReferralSerializer(serializers.ModelSerializer):
         default=False,
         help_text="Create a new record although a patient with the same name and birth date exists.",
     )
+    attach_reference = serializers.CharField(
+        write_only=True,
+        required=False,
+        help_text="Attach to a matching record you may not see: the `reference` a 409 gave "
+        "(single use, expires). Needs `attach_reason`; listed in the access log.",
+    )
+    attach_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, help_text="Why (at least a sentence)."
+    )
     site = serializers.SlugRelatedField(slug_field="public_id", queryset=Site.objects.all())
     intake_clinician = serializers.UUIDField(
         source="intake_clinician.public_id", required=False, allow_null=True
@@ -77,6 +86,8 @@ class ReferralSerializer(serializers.ModelSerializer):
             "patient",
             "new_patient",
             "confirmed_new_person",
+            "attach_reference",
+            "attach_reason",
             "site",
             "source",
             "source_detail",
@@ -105,7 +116,10 @@ class ReferralSerializer(serializers.ModelSerializer):
 
     def validate(self, data):
         creating = self.instance is None
-        if creating and bool(data.get("patient")) == bool(data.get("new_patient")):
+        if creating and data.get("attach_reference"):
+            if data.get("patient"):
+                raise ApiValidationError({"patient": ["Give either `patient` or `attach_reference`."]})
+        elif creating and bool(data.get("patient")) == bool(data.get("new_patient")):
             raise ApiValidationError(
                 {"patient": ["Give either `patient` (an existing record) or `new_patient`."]}
             )
@@ -169,7 +183,7 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
             # A record the caller may see, or a duplicate named by `new_patient` (the service checks).
             patient = Patient.objects.filter(public_id=data.pop("patient")["public_id"]).first()
             if patient is None:
-                raise NotFound("No such patient.")
+                raise NoSuchPatient()  # the service answers the same for a record out of reach
         fields = {name: data[name] for name in intake_services.REFERRAL_FIELDS if name in data}
         try:
             referral = intake_services.record_referral(
@@ -179,6 +193,8 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
                 new_patient=data.get("new_patient"),
                 confirmed_new_person=data.get("confirmed_new_person", False),
                 referred_at=data.get("referred_at"),
+                attach_reference=data.get("attach_reference", ""),
+                attach_reason=data.get("attach_reason", ""),
                 **fields,
             )
         except intake_services.PossibleDuplicate as duplicate:
@@ -190,7 +206,11 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
                     "mrn": d["patient"].mrn,
                 }
                 if d["visible"]
-                else {"id": str(d["patient"].public_id), "site": d["patient"].site.name, "visible": False}
+                else {  # only that a record exists, and where; attaching goes through the reference
+                    "site": d["patient"].site.name,
+                    "visible": False,
+                    "reference": duplicate.references[d["patient"].pk],
+                }
                 for d in describe_duplicates(request.user, duplicate.matches)
             ]
             return Response(
@@ -210,7 +230,8 @@ class ReferralViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         if "version" not in data:
             raise ApiValidationError({"version": ["Required: " + VERSION_HELP]})
         version = data.pop("version")
-        data.pop("confirmed_new_person", None)
+        for name in ("confirmed_new_person", "attach_reference", "attach_reason"):
+            data.pop(name, None)
         for name in ("patient", "new_patient", "site"):
             if name in data:
                 raise ApiValidationError({name: ["Cannot be changed here."]})

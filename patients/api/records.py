@@ -103,6 +103,12 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         self.check_object_permissions(self.request, patient)
         return patient
 
+    def list(self, request, *args, **kwargs):
+        """Each row is identifiable: one audited disclosure per patient on the page."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        services.record_list_disclosure(actor=request.user, patients=page, section="api.patients")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def retrieve(self, request, *args, **kwargs):
         patient = self.get_object()
         services.record_chart_view(actor=request.user, patient=patient, section="api.patient")
@@ -233,6 +239,14 @@ class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
 
     def get_queryset(self):
         return visible_episodes(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        """Each episode names its patient: one audited disclosure per patient on the page."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        services.record_list_disclosure(
+            actor=request.user, patients=[episode.patient for episode in page], section="api.episodes"
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         episode = self.get_object()

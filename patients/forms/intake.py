@@ -1,5 +1,7 @@
 """Forms: referral, closing a referral, eligibility, admission."""
 
+import uuid
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
@@ -31,15 +33,6 @@ def _row(*names: str) -> Div:
 class _StaffChoice(forms.ModelChoiceField):
     def label_from_instance(self, user: User) -> str:
         return f"{user.get_full_name() or user.username} ({user.get_role_display()})"
-
-
-class _DuplicateChoice(forms.ModelChoiceField):
-    """Labels come from `describe_duplicates` (nothing about records the user may not see)."""
-
-    labels: dict = {}
-
-    def label_from_instance(self, patient: Patient) -> str:
-        return self.labels.get(patient.pk, "An existing record")
 
 
 class ReferralForm(forms.Form):
@@ -81,12 +74,14 @@ class ReferralForm(forms.Form):
         help_text="When the first call came in. Empty means now.",
     )
     # Duplicate handling (shown only when a possible duplicate was found)
-    attach_to = _DuplicateChoice(
-        queryset=Patient.objects.none(),
+    # A record's id for records the user may see, "ref:<opaque reference>" for the others.
+    attach_to = forms.CharField(required=False, widget=forms.RadioSelect, label="Use this existing record")
+    attach_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        to_field_name="public_id",
-        widget=forms.RadioSelect,
-        label="Use this existing record",
+        label="Why attach to a record held by another care team",
+        help_text="Needed for a record you cannot see: attaching gives you and your site's intake "
+        "team access to it, and is listed in the access log.",
     )
     confirmed_new_person = forms.BooleanField(
         required=False, label="This is a different person: create a new record"
@@ -111,9 +106,9 @@ class ReferralForm(forms.Form):
         "intake_clinician",
     )
 
-    def __init__(self, *args, user, duplicates=None, **kwargs):
+    def __init__(self, *args, user, duplicates=None, references=None, **kwargs):
         super().__init__(*args, **kwargs)
-        sites = Site.objects.all() if user.is_superuser else user.sites.filter(is_active=True)
+        self.sites = sites = Site.objects.all() if user.is_superuser else user.sites.filter(is_active=True)
         self.fields["site"].queryset = sites
         if sites.count() == 1:
             self.fields["site"].initial = sites.first().public_id
@@ -124,26 +119,40 @@ class ReferralForm(forms.Form):
         )
         if user.role in (Role.CLINICIAN, Role.MEDICAL):
             self.fields["intake_clinician"].initial = user.public_id
-        # Offer the duplicates found (`duplicates`: describe_duplicates rows). On the next post,
-        # accept any record at the user's sites: the service attaches only to a record the user
-        # may see or that the typed name and date of birth identify.
+        # Offer the duplicates found (`duplicates`: describe_duplicates rows; `references`: the
+        # opaque references for the records the user may not see). On the next post, accept a
+        # record id (the service attaches only to a record the user may see) or a reference.
         if duplicates:
-            self.fields["attach_to"].queryset = Patient.objects.filter(
-                pk__in=[d["patient"].pk for d in duplicates]
-            )
-            self.fields["attach_to"].labels = {d["patient"].pk: d["label"] for d in duplicates}
-        else:
-            self.fields["attach_to"].queryset = Patient.objects.filter(site__in=sites)
+            references = references or {}
+            self.fields["attach_to"].widget.choices = [
+                (
+                    str(d["patient"].public_id) if d["visible"] else f"ref:{references[d['patient'].pk]}",
+                    d["label"],
+                )
+                for d in duplicates
+            ]
         self.helper = FormHelper()
         self.helper.form_tag = False
         duplicate_section = (
-            [Fieldset("Possible duplicate", "attach_to", "confirmed_new_person", css_class="border-warning")]
+            [
+                Fieldset(
+                    "Possible duplicate",
+                    "attach_to",
+                    *(["attach_reason"] if any(not d["visible"] for d in duplicates) else []),
+                    "confirmed_new_person",
+                    css_class="border-warning",
+                )
+            ]
             if duplicates
+            else [Fieldset("Possible duplicate", "attach_to", "attach_reason", css_class="border-warning")]
+            if str(self.data.get("attach_to", "")).startswith("ref:")
             else []
         )
         if not duplicates:
             self.fields["attach_to"].widget = forms.HiddenInput()
             self.fields["confirmed_new_person"].widget = forms.HiddenInput()
+            if not str(self.data.get("attach_to", "")).startswith("ref:"):
+                self.fields["attach_reason"].widget = forms.HiddenInput()
         self.helper.layout = Layout(
             *duplicate_section,
             Fieldset(
@@ -160,6 +169,26 @@ class ReferralForm(forms.Form):
                 "intake_clinician",
             ),
         )
+
+    NO_SUCH_PATIENT = "No such patient."
+
+    def clean(self):
+        data = super().clean()
+        chosen = (data.get("attach_to") or "").strip()
+        data["attach_to"], data["attach_reference"] = None, ""
+        if chosen.startswith("ref:"):
+            data["attach_reference"] = chosen[4:]
+        elif chosen:
+            # An id that is not offered answers like a record out of reach (the view's NoSuchPatient).
+            try:
+                data["attach_to"] = Patient.objects.filter(
+                    public_id=uuid.UUID(chosen), site__in=self.sites
+                ).first()
+            except ValueError:
+                pass
+            if data["attach_to"] is None:
+                self.add_error(None, self.NO_SUCH_PATIENT)
+        return data
 
     def clean_referred_at(self):
         referred_at = self.cleaned_data.get("referred_at")

@@ -4,7 +4,7 @@ from django import forms
 
 from iop.accounts.models import Site
 from iop.core.forms import VersionField
-from patients.models import Patient
+from patients.models import BreakGlassReason, Patient
 from patients.services.records import (
     PATIENT_CONTACT_FIELDS,
     PATIENT_COVERAGE_FIELDS,
@@ -96,8 +96,10 @@ class BreakGlassForm(_CrispyForm):
     mrn = forms.CharField(
         label="MRN", max_length=20, help_text="The patient's medical record number, exactly."
     )
+    category = forms.ChoiceField(choices=BreakGlassReason.choices, label="Why", widget=forms.RadioSelect)
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
+        label="In a sentence",
         help_text="Why you need this chart now. Your access is logged, time-limited and reviewed by admins.",
     )
 

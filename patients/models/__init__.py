@@ -2,6 +2,7 @@
 
 from patients.models.consents import Consent, ConsentKind, ConsentStatus
 from patients.models.intake import (
+    DuplicateReference,
     EligibilityReview,
     Referral,
     ReferralOutcome,
@@ -14,6 +15,7 @@ from patients.models.records import (
     AvailabilityKind,
     AvailabilityWindow,
     BreakGlassGrant,
+    BreakGlassReason,
     CareTeamMember,
     CareTeamRole,
     ClinicalAlert,
@@ -32,6 +34,8 @@ from patients.models.records import (
 from patients.models.screening import AsamAssessment, AsamEdition, InstrumentResponse
 
 __all__ = [
+    "BreakGlassReason",
+    "DuplicateReference",
     "AlertSeverity",
     "AsamAssessment",
     "AsamEdition",

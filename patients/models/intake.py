@@ -144,3 +144,28 @@ class EligibilityReview(PublicRecord):
         return [
             str(self._meta.get_field(name).verbose_name) for name in self.CRITERIA if not getattr(self, name)
         ]
+
+
+class DuplicateReference(PublicRecord):
+    """An opaque, single-use, expiring reference to a matching record the user may not see,
+    handed out by duplicate detection instead of the record's id. Attaching a referral through
+    it widens the user's reach, so it needs a reason and is listed in the access log."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="+", help_text="Where the record was held then."
+    )
+    nonce = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why the referral was attached (when used).")
+    referral = models.ForeignKey(
+        "patients.Referral", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} -> record at {self.site_id} ({'used' if self.used_at else 'unused'})"

@@ -264,6 +264,13 @@ class ClinicalAlert(PublicRecord):
         return self.message
 
 
+class BreakGlassReason(models.TextChoices):
+    IMMINENT_RISK = "imminent_risk", "Imminent risk to the patient or others"
+    CONTINUITY_OF_CARE = "continuity_of_care", "Continuity of care"
+    PATIENT_REQUEST = "patient_request", "Patient request"
+    OTHER = "other", "Other"
+
+
 class BreakGlassGrant(PublicRecord):
     """Time-limited access to a chart outside the user's care team, given with a reason."""
 
@@ -276,6 +283,9 @@ class BreakGlassGrant(PublicRecord):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="Where the patient's record was held then.",
+    )
+    category = models.CharField(
+        max_length=24, choices=BreakGlassReason.choices, default=BreakGlassReason.OTHER
     )
     reason = models.TextField()
     expires_at = models.DateTimeField()

@@ -129,6 +129,20 @@ def break_glass_log(site_ids: list[int] | None) -> QuerySet[BreakGlassGrant]:
     return grants if site_ids is None else grants.filter(site_id__in=site_ids)
 
 
+def duplicate_attachment_log(site_ids: list[int] | None):
+    """Referrals attached to records out of the attaching user's reach (through a duplicate
+    reference), on records held at the given sites (None: all), newest first: they widen reach
+    as emergency access does, so the access log lists them beside the grants."""
+    from patients.models import DuplicateReference
+
+    used = DuplicateReference.objects.filter(used_at__isnull=False).select_related(
+        "user", "patient", "site", "referral__site"
+    )
+    if site_ids is not None:  # the site that held the record, and the site referred to
+        used = used.filter(Q(site_id__in=site_ids) | Q(referral__site_id__in=site_ids))
+    return used.order_by("-used_at")
+
+
 def active_episode_count():
     """An annotation for a Site queryset: how many active episodes it has (a subquery, so it
     composes with other counts without multiplying joins)."""

@@ -2,8 +2,10 @@
 the eligibility checklist. Admission itself is `patients.services.records.admit_patient`,
 which closes the referral it answers."""
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,8 +15,9 @@ from iop.accounts.permissions import PATIENT_WRITER_ROLES, require_role
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.core.concurrency import save_if_unchanged
-from patients.access import can_see_patient
+from patients.access import NoSuchPatient, can_see_patient, require_standing_reach
 from patients.models import (
+    DuplicateReference,
     EligibilityReview,
     EpisodeStatus,
     Patient,
@@ -40,15 +43,62 @@ INTAKE_CLINICIAN_ROLES = (Role.CLINICIAN, Role.MEDICAL)
 CLOSING_OUTCOMES = (ReferralOutcome.REFERRED_ELSEWHERE, ReferralOutcome.DECLINED, ReferralOutcome.NO_SHOW)
 
 
-class PossibleDuplicate(ValidationError):
-    """A patient with the same legal name and date of birth already has a record."""
+DUPLICATE_REFERENCE_MINUTES = 30
+MIN_ATTACH_REASON = 20
+_REFERENCE_SALT = "patients.duplicate-reference"
+REFERENCE_UNUSABLE = "This reference has expired or was already used: record the referral again."
 
-    def __init__(self, matches: list[Patient]):
+
+class PossibleDuplicate(ValidationError):
+    """A patient with the same legal name and date of birth already has a record.
+
+    `references`: {patient pk: opaque reference} for the matches the actor may not see (their
+    id is never shown; attaching goes through the reference, with a reason).
+    """
+
+    def __init__(self, matches: list[Patient], references: dict[int, str] | None = None):
         super().__init__(
             "A patient with this name and date of birth already has a record. Attach the referral to "
             "that record, or confirm that this is a different person."
         )
         self.matches = matches
+        self.references = references or {}
+
+
+def _issue_references(actor, matches: list[Patient]) -> dict[int, str]:
+    """A single-use, expiring reference per match the actor may not see: a signed random nonce
+    (django.core.signing.TimestampSigner), the nonce stored with the actor and the record."""
+    references = {}
+    expires_at = timezone.now() + timedelta(minutes=DUPLICATE_REFERENCE_MINUTES)
+    signer = signing.TimestampSigner(salt=_REFERENCE_SALT)
+    for match in matches:
+        if can_see_patient(actor, match):
+            continue
+        nonce = secrets.token_urlsafe(24)
+        DuplicateReference.objects.create(
+            user=actor, patient=match, site=match.site, nonce=nonce, expires_at=expires_at
+        )
+        references[match.pk] = signer.sign(nonce)
+    return references
+
+
+def _redeem_reference(actor, reference: str) -> DuplicateReference:
+    """The unused, unexpired reference `actor` was given, locked; else a ValidationError."""
+    try:
+        nonce = signing.TimestampSigner(salt=_REFERENCE_SALT).unsign(
+            reference, max_age=timedelta(minutes=DUPLICATE_REFERENCE_MINUTES)
+        )
+    except signing.BadSignature:  # also an expired signature
+        raise ValidationError({"attach_reference": REFERENCE_UNUSABLE}) from None
+    found = (
+        DuplicateReference.objects.select_for_update()
+        .select_related("patient", "site")
+        .filter(nonce=nonce, user=actor, used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if found is None:
+        raise ValidationError({"attach_reference": REFERENCE_UNUSABLE})
+    return found
 
 
 def _check_intake_clinician(site: Site, clinician) -> None:
@@ -71,9 +121,11 @@ def _check_referred_at(referred_at: datetime) -> None:
 
 
 @transaction.atomic
-def _show_duplicates(actor, matches: list[Patient]) -> None:
+def _show_duplicates(actor, matches: list[Patient]) -> dict[int, str]:
     """Showing a possible duplicate reveals name, date of birth and MRN: audit each (committed
-    even though the referral itself is not recorded yet)."""
+    even though the referral itself is not recorded yet). Returns the references issued for
+    the matches the actor may not see."""
+    references = _issue_references(actor, matches)
     for match in matches:
         record_event(
             actor=actor,
@@ -82,6 +134,7 @@ def _show_duplicates(actor, matches: list[Patient]) -> None:
             object_id=match.public_id,
             patient_public_id=match.public_id,
         )
+    return references
 
 
 def record_referral(
@@ -92,6 +145,8 @@ def record_referral(
     new_patient: dict | None = None,
     confirmed_new_person: bool = False,
     referred_at: datetime | None = None,
+    attach_reference: str = "",
+    attach_reason: str = "",
     **referral_fields,
 ) -> Referral:
     """Record a referral for an existing patient, or for a new person (registered here).
@@ -99,10 +154,24 @@ def record_referral(
     A new person whose legal name and date of birth match a record at the actor's sites raises
     `PossibleDuplicate` (with the matches) unless `confirmed_new_person`; showing the matches
     is audited even then, so the check runs before the referral's own transaction.
+
+    `attach_reference` (from `PossibleDuplicate.references`) attaches the referral to a matching
+    record the actor may not see: it needs `attach_reason`, is audited as widening reach and is
+    listed in the admins' access log.
     """
     require_role(actor, PATIENT_WRITER_ROLES, "record referrals")
     if not (actor.is_superuser or actor.sites.filter(pk=site.pk).exists()):
         raise ValidationError({"site": "You do not work at that site."})
+    if attach_reference:
+        with transaction.atomic():
+            return _attach_through_reference(
+                actor=actor,
+                site=site,
+                reference=attach_reference,
+                attach_reason=attach_reason,
+                referred_at=referred_at,
+                **referral_fields,
+            )
     if patient is None and new_patient and not confirmed_new_person:
         matches = list(
             possible_duplicates(
@@ -113,8 +182,7 @@ def record_referral(
             )
         )
         if matches:
-            _show_duplicates(actor, matches)
-            raise PossibleDuplicate(matches)
+            raise PossibleDuplicate(matches, _show_duplicates(actor, matches))
     try:
         with transaction.atomic():
             return _record_referral(
@@ -130,28 +198,41 @@ def record_referral(
         raise ValidationError("This patient already has an open referral: continue that one.") from error
 
 
-def _may_attach(actor, patient: Patient, new_patient: dict | None) -> bool:
-    """A referral may be attached to a record the actor can see, or to the record that the name
-    and date of birth the caller gave identify (the duplicate found at referral)."""
-    if can_see_patient(actor, patient):
-        return True
-    if not new_patient:
-        return False
-    return (
-        possible_duplicates(
-            actor,
-            legal_first_name=new_patient.get("legal_first_name", ""),
-            legal_last_name=new_patient.get("legal_last_name", ""),
-            date_of_birth=new_patient.get("date_of_birth"),
-        )
-        .filter(pk=patient.pk)
-        .exists()
-    )
-
-
-def _record_referral(
-    *, actor, site, patient, new_patient, confirmed_new_person, referred_at, **referral_fields
+def _attach_through_reference(
+    *, actor, site, reference, attach_reason, referred_at, **referral_fields
 ) -> Referral:
+    reason = (attach_reason or "").strip()
+    if len(reason) < MIN_ATTACH_REASON:
+        raise ValidationError(
+            {"attach_reason": f"Say why in a sentence (at least {MIN_ATTACH_REASON} characters)."}
+        )
+    found = _redeem_reference(actor, reference)
+    patient = Patient.objects.select_for_update().get(pk=found.patient_id)
+    # Nothing about the record's state: only that it cannot take a referral now, and where to ask.
+    if (
+        patient.episodes.filter(status=EpisodeStatus.ACTIVE).exists()
+        or Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN).exists()
+    ):
+        raise ValidationError(
+            f"That record cannot take a new referral now: ask the intake team at {found.site.name}."
+        )
+    referral = _new_referral(actor, site, patient, referred_at, referral_fields)
+    found.used_at = timezone.now()
+    found.reason = reason
+    found.referral = referral
+    found.save(update_fields=["used_at", "reason", "referral", "updated_at"])
+    record_event(
+        actor=actor,
+        action=AuditAction.BREAK_GLASS,
+        object_type="patients.duplicate_attachment",
+        object_id=found.public_id,
+        patient_public_id=patient.public_id,
+        reason=f"widens reach: referral attached to a record out of reach: {reason}",
+    )
+    return referral
+
+
+def _check_referral_fields(actor, site, referred_at, referral_fields) -> datetime:
     unknown = set(referral_fields) - set(REFERRAL_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
@@ -162,6 +243,22 @@ def _record_referral(
     if referral_fields.get("intake_clinician") is None and actor.role in INTAKE_CLINICIAN_ROLES:
         referral_fields["intake_clinician"] = actor  # someone must see this intake's alerts
     _check_intake_clinician(site, referral_fields.get("intake_clinician"))
+    return referred_at
+
+
+def _new_referral(actor, site, patient, referred_at, referral_fields) -> Referral:
+    referred_at = _check_referral_fields(actor, site, referred_at, referral_fields)
+    referral = Referral.objects.create(
+        patient=patient, site=site, referred_at=referred_at, created_by=actor, **referral_fields
+    )
+    audit_patient_change(actor, AuditAction.CREATE, referral, patient, changed_fields=sorted(referral_fields))
+    return referral
+
+
+def _record_referral(
+    *, actor, site, patient, new_patient, confirmed_new_person, referred_at, **referral_fields
+) -> Referral:
+    referred_at = _check_referral_fields(actor, site, referred_at, referral_fields)
     if patient is None:
         if not new_patient:
             raise ValidationError("Choose the patient or give the new person's details.")
@@ -180,8 +277,10 @@ def _record_referral(
             raise ValidationError("A record for this person was just created: record the referral again.")
         patient = register_patient(actor=actor, site=site, **new_patient)
     else:
-        if not _may_attach(actor, patient, new_patient):
-            raise ValidationError("No such patient.")
+        # A record out of reach is attached only through a duplicate reference (with a reason).
+        if not can_see_patient(actor, patient):
+            raise NoSuchPatient()  # exactly as for an id that does not exist
+        require_standing_reach(actor, patient, what="record a referral for this patient")
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
         if patient.episodes.filter(status=EpisodeStatus.ACTIVE).exists():
             raise ValidationError("This patient is in treatment now (an active episode of care).")

@@ -13,10 +13,16 @@ from iop.accounts.permissions import ADMITTING_ROLES, PATIENT_WRITER_ROLES, may_
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event, record_events
 from iop.core.concurrency import StaleEdit, save_if_unchanged
-from patients.access import active_break_glass_grant, may_manage_care_team, require_clinical_write
+from patients.access import (
+    active_break_glass_grant,
+    may_manage_care_team,
+    require_clinical_write,
+    require_standing_reach,
+)
 from patients.models import (
     AlertSeverity,
     BreakGlassGrant,
+    BreakGlassReason,
     CareTeamMember,
     CareTeamRole,
     ClinicalAlert,
@@ -72,7 +78,7 @@ CARE_TEAM_STAFF_ROLES = {
     CareTeamRole.MEDICAL: {Role.MEDICAL},
     CareTeamRole.PEER_SUPPORT: {Role.PEER_SUPPORT},
 }
-MIN_BREAK_GLASS_REASON = 15
+MIN_BREAK_GLASS_REASON = 20  # at least a sentence
 
 
 def _require_site(actor, site: Site) -> None:
@@ -191,6 +197,7 @@ def admit_patient(
 
     require_role(actor, ADMITTING_ROLES, "admit patients")
     _require_site(actor, site)
+    require_standing_reach(actor, patient, what="admit this patient")
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if Episode.objects.filter(patient=patient, status=EpisodeStatus.ACTIVE).exists():
         raise ValidationError("This patient already has an active episode of care.")
@@ -266,6 +273,7 @@ def set_care_team(
     episode = Episode.objects.select_for_update().select_related("site", "patient").get(pk=episode.pk)
     if expected_version is not None and episode.version != expected_version:
         raise StaleEdit()
+    require_standing_reach(actor, episode.patient, what="change this care team")
     if not may_manage_care_team(actor, episode):
         raise PermissionError(
             "Only the site's admins and supervisors, and the episode's primary clinician or case "
@@ -314,7 +322,15 @@ def record_chart_view(*, actor, patient: Patient, section: str) -> BreakGlassGra
 
 
 @transaction.atomic
-def record_chart_views(*, actor, patients, section: str) -> None:
+def record_list_disclosure(*, actor, patients, section: str) -> None:
+    """A list that shows identifiable patients (a list page, search results, an API list page)
+    discloses each of them: one audited read per distinct patient (`patients.list.<section>`),
+    in a fixed number of queries whatever the page size (ONC 170.315(d)(2))."""
+    record_chart_views(actor=actor, patients=patients, section=section, kind="list")
+
+
+@transaction.atomic
+def record_chart_views(*, actor, patients, section: str, kind: str = "chart") -> None:
     """One audited chart read per distinct patient (an API list page), in one append."""
     patients = list({patient.pk: patient for patient in patients}.values())
     if not patients:
@@ -339,7 +355,7 @@ def record_chart_views(*, actor, patients, section: str) -> None:
         action=AuditAction.READ,
         events=[
             {
-                "object_type": f"patients.chart.{section}",
+                "object_type": f"patients.{kind}.{section}",
                 "object_id": patient.public_id,
                 "patient_public_id": patient.public_id,
                 "reason": f"break-the-glass grant {grants[patient.pk].public_id}"
@@ -352,10 +368,17 @@ def record_chart_views(*, actor, patients, section: str) -> None:
 
 
 @transaction.atomic
-def break_the_glass(*, actor, mrn: str, reason: str) -> BreakGlassGrant:
-    """Grant `actor` time-limited access to a chart outside their care team, at their sites."""
+def break_the_glass(*, actor, mrn: str, category: str, reason: str) -> BreakGlassGrant:
+    """Grant `actor` time-limited access to a chart outside their care team, at their sites.
+
+    The reason is a category (imminent risk, continuity of care, patient request, other) and at
+    least a sentence of text."""
     if not may_break_glass(actor):
         raise PermissionError("Only clinicians and medical staff may use emergency access.")
+    if category not in BreakGlassReason.values:
+        raise ValidationError(
+            {"category": "Choose why: imminent risk, continuity of care, patient request or other."}
+        )
     reason = reason.strip()
     if len(reason) < MIN_BREAK_GLASS_REASON:
         raise ValidationError({"reason": f"Give a reason of at least {MIN_BREAK_GLASS_REASON} characters."})
@@ -366,10 +389,13 @@ def break_the_glass(*, actor, mrn: str, reason: str) -> BreakGlassGrant:
         user=actor,
         patient=patient,
         site=patient.site,
+        category=category,
         reason=reason,
         expires_at=timezone.now() + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
     )
-    audit_patient_change(actor, AuditAction.BREAK_GLASS, grant, patient, reason=reason)
+    audit_patient_change(
+        actor, AuditAction.BREAK_GLASS, grant, patient, reason=f"{grant.get_category_display()}: {reason}"
+    )
     return grant
 
 

@@ -1,6 +1,7 @@
 """Intake safeguards. Each test is a hole a review found in an earlier version."""
 
 import datetime
+import re
 import threading
 
 import pytest
@@ -13,7 +14,7 @@ from rest_framework.test import APIClient
 from conftest import require_service
 from iop.accounts.tests.factories import api_token_for
 from patients.models import AlertSeverity, AsamAssessment, ClinicalAlert, Episode, Referral, ReferralStatus
-from patients.services.intake import record_referral
+from patients.services.intake import PossibleDuplicate, record_referral
 from patients.services.records import raise_alert
 from patients.tests.factories import PatientFactory
 from patients.tests.test_intake import REFERRAL, referral_post
@@ -58,8 +59,11 @@ def test_the_caller_with_the_right_name_and_birth_date_can_be_attached_to_their_
     warned = client.post(reverse("patients:referral_create"), same_person)
     body = warned.content.decode()
     assert "held by another care team" in body and patient.mrn not in body  # nothing about the record
+    assert str(patient.public_id) not in body  # an opaque reference instead of the id
+    reference = re.search(r'value="(ref:[^"]+)"', body).group(1)
     attached = client.post(
-        reverse("patients:referral_create"), {**same_person, "attach_to": str(patient.public_id)}
+        reverse("patients:referral_create"),
+        {**same_person, "attach_to": reference, "attach_reason": "Same person, coming back after a move"},
     )
     assert attached.status_code == 302 and patient.referrals.filter(status=ReferralStatus.OPEN).exists()
 
@@ -325,15 +329,18 @@ def test_intake_staff_at_the_referrals_site_may_consent_a_patient_held_at_anothe
     b_clinician = UserFactory(username="bclin", role=Role.CLINICIAN, sites=[clinic.site_b])
     assert not may_write_clinical(b_clinician, clinic.patient, allow_break_glass=False)
     patient = clinic.patient
+    identity = {
+        "legal_first_name": patient.legal_first_name,
+        "legal_last_name": patient.legal_last_name,
+        "date_of_birth": patient.date_of_birth,
+    }
+    with pytest.raises(PossibleDuplicate) as duplicate:
+        record_referral(actor=b_clinician, site=clinic.site_b, new_patient=identity, **REFERRAL)
     record_referral(
         actor=b_clinician,
         site=clinic.site_b,
-        patient=patient,
-        new_patient={
-            "legal_first_name": patient.legal_first_name,
-            "legal_last_name": patient.legal_last_name,
-            "date_of_birth": patient.date_of_birth,
-        },
+        attach_reference=duplicate.value.references[patient.pk],
+        attach_reason="Moved to Riverside, continuing treatment here",
         **REFERRAL,
     )
     assert may_write_clinical(b_clinician, patient, allow_break_glass=False)

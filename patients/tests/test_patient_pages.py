@@ -28,6 +28,7 @@ def test_patient_list_query_count_does_not_grow_with_patients(
     client.force_login(clinic.clinician_on_team)
     make_team_patients(clinic, 4)  # 5 with the clinic's patient
     url = reverse("patients:list")
+    client.get(url)  # warm up: the first audited read creates the audit chain's head
     five = query_count(lambda: client.get(url))
     make_team_patients(clinic, 45)  # 50
     with django_assert_num_queries(five):
@@ -39,6 +40,7 @@ def test_patient_list_query_count_does_not_grow_with_patients(
 def test_patient_list_api_query_count_does_not_grow_with_patients(clinic, client, query_count):
     client.force_login(clinic.clinician_on_team)
     make_team_patients(clinic, 4)
+    client.get("/api/v1/patients/")  # warm up: the first audited read creates the audit chain's head
     five = query_count(lambda: client.get("/api/v1/patients/"))
     make_team_patients(clinic, 45)
     assert query_count(lambda: client.get("/api/v1/patients/")) == five

@@ -339,7 +339,9 @@ def test_a_page_form_error_is_shown_if_the_service_refuses(clinic, client, monke
 
 def test_break_the_glass_may_screen_in_an_emergency(clinic, client):
     bob = clinic.clinician_elsewhere  # a clinician at the site, not on the care team
-    break_the_glass(actor=bob, mrn=clinic.patient.mrn, reason="Crisis at the front desk now")
+    break_the_glass(
+        actor=bob, mrn=clinic.patient.mrn, category="imminent_risk", reason="Crisis at the front desk now"
+    )
     client.force_login(bob)
     patient = clinic.patient.public_id
     answers = {key: str(value) for key, value in PHQ9_ITEM9_POSITIVE.items()}

@@ -547,7 +547,10 @@ def test_a_list_read_through_break_the_glass_names_the_grant(clinic, api):
         actor=clinic.clinician_on_team, patient=clinic.patient, code="cage", answers=CAGE_ANSWERS
     )
     grant = break_the_glass(
-        actor=clinic.clinician_elsewhere, mrn=clinic.patient.mrn, reason="Crisis at the desk"
+        actor=clinic.clinician_elsewhere,
+        mrn=clinic.patient.mrn,
+        category="imminent_risk",
+        reason="Crisis at the desk, primary away",
     )
     as_user(api, clinic.clinician_elsewhere)
     assert api.get("/api/v1/instrument-responses/").json()["count"] == 1

@@ -11,7 +11,7 @@ from iop.accounts.decorators import role_required
 from iop.accounts.permissions import may_admit, may_register_patients
 from iop.core.forms import SERVICE_ERRORS, add_service_errors
 from iop.core.pagination import paginate
-from patients.access import get_visible_patient
+from patients.access import NoSuchPatient, get_visible_patient
 from patients.forms.intake import (
     AdmissionForm,
     CloseReferralForm,
@@ -44,6 +44,11 @@ def queue(request):
     if request.GET.get("mine"):
         referrals = referrals.filter(intake_clinician=request.user)
     context = paginate(request, referrals)
+    record_services.record_list_disclosure(
+        actor=request.user,
+        patients=[referral.patient for referral in context["page"].object_list],
+        section="intake_queue",
+    )
     context.update(
         nav="intake", urgency=urgency, urgencies=Urgency.choices, mine=bool(request.GET.get("mine"))
     )
@@ -64,13 +69,19 @@ def referral_create(request):
                 new_patient=form.person(),  # with `patient`: the identity that names that record
                 confirmed_new_person=form.cleaned_data["confirmed_new_person"],
                 referred_at=form.cleaned_data["referred_at"],
+                attach_reference=form.cleaned_data["attach_reference"],
+                attach_reason=form.cleaned_data["attach_reason"],
                 **form.referral(),
             )
         except intake_services.PossibleDuplicate as duplicate:
             duplicates = describe_duplicates(request.user, duplicate.matches)
-            form = ReferralForm(request.POST, user=request.user, duplicates=duplicates)
+            form = ReferralForm(
+                request.POST, user=request.user, duplicates=duplicates, references=duplicate.references
+            )
             form.is_valid()
             form.add_error(None, duplicate.messages[0])
+        except NoSuchPatient:  # as for an id that is not offered at all
+            form.add_error(None, form.NO_SUCH_PATIENT)
         except SERVICE_ERRORS as error:
             add_service_errors(form, error)
         else:

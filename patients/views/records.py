@@ -26,6 +26,7 @@ from patients.selectors import break_glass_log, chart_header, episodes_of, patie
 from patients.selectors import consents as consent_selectors
 from patients.selectors import intake as intake_selectors
 from patients.selectors import screening as screening_selectors
+from patients.selectors.records import duplicate_attachment_log
 from patients.services import records as services
 
 CHART_TABS = [
@@ -46,6 +47,12 @@ def patient_list(request):
     )
     patients = patient_filter.qs if patient_filter.is_bound else patient_filter.queryset
     context = paginate(request, patients)
+    # The rows (names, MRNs, dates of birth) are a disclosure: audit each patient shown.
+    services.record_list_disclosure(
+        actor=request.user,
+        patients=list(context["page"].object_list),
+        section="search" if patient_filter.is_bound else "patient_list",
+    )
     context.update(filter=patient_filter, nav="patients", may_register=may_register_patients(request.user))
     template = "patients/_patient_table.html" if request.htmx else "patients/patient_list.html"
     return render(request, template, context)
@@ -197,4 +204,5 @@ def break_glass_access_log(request):
     sites = request.user.sites.all() if not request.user.is_superuser else None
     site_ids = list(sites.values_list("id", flat=True)) if sites is not None else None
     context = paginate(request, break_glass_log(site_ids))
+    context["attachments"] = duplicate_attachment_log(site_ids)[:100]
     return render(request, "patients/break_glass_log.html", {**context, "nav": "break_glass_log"})
