@@ -15,6 +15,8 @@ import shutil
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from iop.accounts.models import Role
 from iop.accounts.tests.factories import TEST_PASSWORD, SiteFactory, UserFactory
@@ -191,3 +193,11 @@ def _two_factor_policy(request, settings):
     `@pytest.mark.two_factor_policy` keeps the installation's policy, which it may then set."""
     if request.node.get_closest_marker("two_factor_policy") is None:
         settings.TWO_FACTOR_REQUIRED_FOR = "nobody"
+
+
+# --- Hypothesis on a shared, loaded machine ------------------------------------------------
+# Property tests judge rules, not speed: a slow draw on a busy CI machine is not a failure.
+hypothesis_settings.register_profile(
+    "iop", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+hypothesis_settings.load_profile("iop")
