@@ -522,3 +522,13 @@ def test_seed_demo_refuses_to_run_without_debug_unless_told(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="published"):
         call_command("seed_demo", "--patients", "1", "--no-progress", stdout=StringIO(), stderr=StringIO())
+
+
+def test_sign_in_address_follows_make_runs_port(monkeypatch):
+    from iop.demo.management.commands.seed_demo import sign_in_url
+
+    monkeypatch.setenv("PORT", "8123")
+    monkeypatch.delenv("RUN_DEV_HOST", raising=False)
+    assert sign_in_url() == "http://127.0.0.1:8123/"
+    monkeypatch.delenv("PORT")
+    assert sign_in_url() == "http://127.0.0.1:8000/"
