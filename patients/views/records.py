@@ -133,6 +133,7 @@ def chart_context(request, patient, tab: str) -> dict:
             "edit_record": may_register_patients(request.user),
             "admit": may_admit(request.user),
             "assess_asam": screening_selectors.may_assess_asam(request.user),
+            "administer": screening_selectors.may_administer_instruments(request.user),
         },
     }
 
