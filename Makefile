@@ -82,7 +82,7 @@ demo: .env $(REQS_STAMP) $(NODE_STAMP)
 		$(MANAGE) seed_demo | tee .demo-seeded.tmp && mv .demo-seeded.tmp .demo-seeded; \
 	else \
 		echo "Demo clinic already seeded (delete .demo-seeded to seed again). Logins:"; \
-		cat .demo-seeded; \
+		sed "s#Sign in at http://[^ ]*#Sign in at http://$${RUN_DEV_HOST:-127.0.0.1}:$${PORT:-8000}/#" .demo-seeded; \
 	fi
 
 run: demo

@@ -293,10 +293,14 @@ def test_readmitting_a_discharged_patient_opens_a_new_episode_and_keeps_the_old(
     )
     sign_treatment_consent(clinic.patient, clinic.clinician_on_team)
     client.force_login(clinic.clinician_on_team)
-    client.post(
+    response = client.post(
         reverse("patients:admit", args=[clinic.patient.public_id]),
         admission_post(clinic, acknowledge_concerns="on", admission_note="Relapse, back for IOP"),
+        follow=True,
     )
+    page = client.get(reverse("patients:chart", args=[clinic.patient.public_id])).content.decode()
+    # One wording for time to admission, as in the referral history ("admitted after ...").
+    assert "Admitted after 0" in response.content.decode() and "hours after the referral" not in page
     episodes = list(clinic.patient.episodes.order_by("id"))
     assert len(episodes) == 2 and episodes[0].status == "discharged" and episodes[1].referral == referral
     page = client.get(reverse("patients:chart", args=[clinic.patient.public_id])).content.decode()

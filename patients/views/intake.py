@@ -6,6 +6,7 @@ link to each step, and every step's form returns to it.
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.timesince import timesince
 
 from iop.accounts.decorators import role_required
 from iop.accounts.permissions import may_admit, may_register_patients
@@ -203,8 +204,9 @@ def admit(request, public_id):
         else:
             waited = ""
             if episode.referral and episode.referral.time_to_admission is not None:
-                hours = episode.referral.time_to_admission.total_seconds() / 3600
-                waited = f" {hours:.1f} hours after the referral."
+                # The same wording as the chart's referral history ("admitted after ...").
+                came_from = episode.referral
+                waited = f" Admitted after {timesince(came_from.referred_at, came_from.admitted_at)}."
             messages.success(
                 request, f"{patient.display_name} admitted to {episode.program}, Phase 1.{waited}"
             )

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from iop.accounts.decorators import role_required
 from iop.accounts.permissions import (
+    may_admit,
     may_break_glass,
     may_manage_clinic,
     may_register_patients,
@@ -134,6 +135,13 @@ def chart_context(request, patient, tab: str) -> dict:
         "tab": tab,
         "nav": "patients",
         "break_glass_grant": break_glass_grant,
+        # What the chart offers this role: the same predicates that guard the views behind it.
+        "may": {
+            "edit_record": may_register_patients(request.user),
+            "admit": may_admit(request.user),
+            "assess_asam": screening_selectors.may_assess_asam(request.user),
+            "administer": screening_selectors.may_administer_instruments(request.user),
+        },
     }
 
 

@@ -534,3 +534,13 @@ def test_demo_logins_sign_in_without_a_second_factor(seeded, username, client, s
     password = printed_logins(seeded)[username]
     client.post(reverse("login"), {"username": username, "password": password})
     assert client.get(reverse("home")).status_code == 200
+
+
+def test_sign_in_address_follows_make_runs_port(monkeypatch):
+    from iop.demo.management.commands.seed_demo import sign_in_url
+
+    monkeypatch.setenv("PORT", "8123")
+    monkeypatch.delenv("RUN_DEV_HOST", raising=False)
+    assert sign_in_url() == "http://127.0.0.1:8123/"
+    monkeypatch.delenv("PORT")
+    assert sign_in_url() == "http://127.0.0.1:8000/"

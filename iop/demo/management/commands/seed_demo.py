@@ -4,6 +4,7 @@ Safe to run again: a second run creates nothing and prints the logins again. Pro
 stderr, so stdout (the summary and the logins) can be kept in a file.
 """
 
+import os
 import sys
 
 from django.conf import settings
@@ -64,7 +65,7 @@ class Command(BaseCommand):
         ]
         widths = [max(len(row[column]) for row in rows) for column in range(3)]
         self.stdout.write("")
-        self.stdout.write(f"Demo clinic: {report.summary()}. Sign in at {report.url}")
+        self.stdout.write(f"Demo clinic: {report.summary()}. Sign in at {sign_in_url()}")
         self.stdout.write("")
         for number, row in enumerate(rows):
             cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -76,3 +77,9 @@ class Command(BaseCommand):
             "Every patient is synthetic (MRNs start with DEMO). The admin works at every site; the others "
             "at the first site."
         )
+
+
+def sign_in_url() -> str:
+    """Where `make run` serves the clinic: bin/run-dev's PORT and RUN_DEV_HOST (8000, 127.0.0.1)."""
+    host = os.environ.get("RUN_DEV_HOST") or "127.0.0.1"
+    return f"http://{host}:{os.environ.get('PORT') or '8000'}/"
