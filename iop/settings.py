@@ -295,7 +295,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ConsentKindEnum": "patients.models.ConsentKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "ConsentKindEnum": "patients.models.ConsentKind",
+        "AsamEditionEnum": "patients.models.AsamEdition",
+        "AsamEditionCodeEnum": ["3", "4"],  # the rule's EditionField (plain codes)
+    },
     # Error statuses, required PATCH versions, non-empty filters: declared once (api_schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

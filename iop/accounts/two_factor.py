@@ -4,6 +4,7 @@ person must finish (code, enrolment, new password) before they may use anything 
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -37,9 +38,11 @@ def match_code(user, code: str):
     code = (code or "").strip().replace(" ", "")
     if not code or len(code) > 16:
         return None
-    for device in devices_for_user(user, confirmed=True, for_verify=True):
-        if device.verify_token(code):
-            return device
+    # for_verify locks the devices (select_for_update) so two requests cannot spend one code.
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if device.verify_token(code):
+                return device
     return None
 
 
