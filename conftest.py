@@ -71,6 +71,10 @@ PERSONAS = [
 ]
 # Who may open the care-team patient's chart (everyone else gets 404 or the login page).
 SEES_PATIENT = {"clinician_on_team", "case_manager", "medical", "peer_support", "supervisor", "admin"}
+# Minimum necessary (docs/decisions/0008-minimum-necessary.md): of those, who reads instrument
+# results, ASAM ratings, consent contents and alert details. Peer support gets 403 on those pages
+# and API lists, 404 on API details.
+READS_CLINICAL_DETAIL = SEES_PATIENT - {"peer_support"}
 
 
 @pytest.fixture
@@ -122,7 +126,15 @@ def login(client):
     return sign_in
 
 
-__all__ = ["PERSONAS", "SEES_PATIENT", "TEST_PASSWORD", "Clinic", "chromium_available", "require_service"]
+__all__ = [
+    "PERSONAS",
+    "READS_CLINICAL_DETAIL",
+    "SEES_PATIENT",
+    "TEST_PASSWORD",
+    "Clinic",
+    "chromium_available",
+    "require_service",
+]
 
 
 # --- Browser journeys (Playwright driving Debian's chromium) ------------------------------

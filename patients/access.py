@@ -15,6 +15,7 @@ Rules (docs/decisions/0002-patient-access.md):
 A patient outside a user's reach does not exist for them: `get_visible_patient` answers 404.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -245,3 +246,68 @@ def require_standing_reach(user, patient: Patient, *, what: str) -> None:
             f"You may not {what} through emergency access: it gives reading for a limited time, "
             "nothing that lasts. Ask the patient's care team or a site supervisor."
         )
+
+
+# --- Minimum necessary by role (docs/decisions/0008-minimum-necessary.md) -----------------------
+# Seeing a patient is decided above; which classes of their record a role reads is decided here.
+# Everyone who sees a patient reads demographics and contact details, the schedule, attendance,
+# check-ins and alerts (peer support reads a clinical alert as "safety alert", not its message).
+
+
+class DataClass:
+    INSTRUMENT_RESULTS = "instrument_results"  # instrument answers, scores, bands, score history
+    ASAM_RATINGS = "asam_ratings"  # ASAM dimension ratings, levels, overrides
+    CONSENT_CONTENTS = "consent_contents"  # consent text, recipient, purpose, signer
+    ALERT_DETAIL = "alert_detail"  # an alert's message (it names the instrument and band)
+
+
+# The roles that read each restricted class; superusers read everything. Not listed: peer support.
+_READERS = {
+    DataClass.INSTRUMENT_RESULTS: frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL, Role.ADMIN}),
+    DataClass.ASAM_RATINGS: frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL, Role.ADMIN}),
+    DataClass.CONSENT_CONTENTS: frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL, Role.ADMIN}),
+    DataClass.ALERT_DETAIL: frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL, Role.ADMIN}),
+}
+
+RESTRICTED_DATA_LABELS = {
+    DataClass.INSTRUMENT_RESULTS: "screening results",
+    DataClass.ASAM_RATINGS: "ASAM assessments",
+    DataClass.CONSENT_CONTENTS: "consent contents",
+    DataClass.ALERT_DETAIL: "alert details",
+}
+
+
+def may_read_data_class(user, data_class: str) -> bool:
+    """Whether `user`'s role reads `data_class` of the patients they see (on top of seeing them)."""
+    if not _may_see_anyone(user):
+        return False
+    if user.is_superuser:
+        return True
+    return user.role in _READERS[data_class]
+
+
+def may_see_instrument_results(user) -> bool:
+    return may_read_data_class(user, DataClass.INSTRUMENT_RESULTS)
+
+
+def may_see_asam_ratings(user) -> bool:
+    return may_read_data_class(user, DataClass.ASAM_RATINGS)
+
+
+def may_see_consent_contents(user) -> bool:
+    return may_read_data_class(user, DataClass.CONSENT_CONTENTS)
+
+
+def may_see_alert_detail(user) -> bool:
+    return may_read_data_class(user, DataClass.ALERT_DETAIL)
+
+
+class DataClassRefused(PermissionDenied, PermissionError):
+    """A 403 on a page (Django's PermissionDenied) and in the API (PermissionError -> JSON)."""
+
+
+def require_data_class(user, data_class: str) -> None:
+    """Refuse a page or API list of a class `user`'s role does not read (403). The role alone
+    decides, before any patient is looked up, so the refusal discloses nothing about a patient."""
+    if not may_read_data_class(user, data_class):
+        raise DataClassRefused(f"Your role does not read {RESTRICTED_DATA_LABELS[data_class]}.")

@@ -7,7 +7,7 @@ checked for every persona (conftest.py describes them).
 import pytest
 from django.urls import reverse
 
-from conftest import PERSONAS, SEES_PATIENT
+from conftest import PERSONAS, READS_CLINICAL_DETAIL, SEES_PATIENT
 
 ADMINS = {"admin", "admin_other_site"}
 BREAK_GLASS = {"clinician_on_team", "clinician_elsewhere", "medical", "supervisor"}
@@ -121,3 +121,133 @@ def test_navigation_shows_only_what_the_role_may_use(clinic, client):
     page = client.get(reverse("home")).content.decode()
     assert reverse("accounts:site_list") in page
     assert reverse("accounts:staff_list") in page
+
+
+# --- Minimum necessary by role (docs/decisions/0008-minimum-necessary.md) ------------------------
+# Everyone who sees the patient reads contact details, schedule, attendance and that there is an
+# alert; instrument results, ASAM ratings, consent contents and alert details only the roles in
+# READS_CLINICAL_DETAIL (peer support does not): their pages 403, API lists 403, API details 404.
+
+RECIPIENT = "Riverside Probation Office"
+
+
+@pytest.fixture
+def clinical_detail(clinic):
+    from patients.models import ConsentKind
+    from patients.services import screening
+    from patients.tests.test_consents import sign
+    from patients.tests.test_screening_services import PHQ9_ITEM9_POSITIVE
+
+    response = screening.administer_instrument(
+        actor=clinic.clinician_on_team, patient=clinic.patient, code="phq-9", answers=PHQ9_ITEM9_POSITIVE
+    )
+    assessment = screening.assess_asam(
+        actor=clinic.clinician_on_team,
+        patient=clinic.patient,
+        edition="3",
+        ratings={str(d): 2 for d in range(1, 7)},
+    )
+    consent = sign(
+        clinic.patient,
+        clinic.clinician_on_team,
+        kind=ConsentKind.PART2_DISCLOSURE,
+        recipient=RECIPIENT,
+        purpose="Court-ordered treatment compliance",
+        information_description="Attendance and progress in treatment",
+        expiry_event="End of probation",
+    )
+    return response, assessment, consent
+
+
+def clinical_detail_pages(clinic, clinical_detail):
+    response, assessment, consent = clinical_detail
+    patient = clinic.patient.public_id
+    return [
+        reverse("patients:instrument_history", args=[patient, "phq-9"]),
+        reverse("patients:instrument_response", args=[patient, response.public_id]),
+        reverse("patients:asam_history", args=[patient]),
+        reverse("patients:asam_assessment", args=[patient, assessment.public_id]),
+        reverse("patients:consent_list", args=[patient]),
+        reverse("patients:consent_detail", args=[patient, consent.public_id]),
+    ]
+
+
+@pytest.mark.parametrize("persona", sorted(SEES_PATIENT))
+def test_clinical_detail_pages_answer_only_the_roles_that_read_them(clinic, client, clinical_detail, persona):
+    client.force_login(clinic.persona(persona))
+    expected = 200 if persona in READS_CLINICAL_DETAIL else 403
+    failures = []
+    for url in clinical_detail_pages(clinic, clinical_detail):
+        response = client.get(url)
+        if response.status_code != expected:
+            failures.append(f"{url}: expected {expected}, got {response.status_code}")
+        if expected == 403 and RECIPIENT.encode() in response.content:
+            failures.append(f"{url}: the refusal shows the consent's recipient")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("persona", sorted(SEES_PATIENT))
+def test_the_chart_shows_clinical_detail_only_to_the_roles_that_read_it(
+    clinic, client, clinical_detail, persona
+):
+    client.force_login(clinic.persona(persona))
+    html = client.get(
+        reverse("patients:chart_tab", args=[clinic.patient.public_id, "intake"])
+    ).content.decode()
+    reads = persona in READS_CLINICAL_DETAIL
+    # What everyone on the care team reads: contact details, the availability week, the alert.
+    assert clinic.patient.legal_last_name in html
+    assert 'data-testid="availability"' in html
+    assert 'data-testid="chart-alert"' in html
+    # Instrument results and scores, score history, ASAM ratings, consent contents, alert text.
+    assert ('data-testid="screening-results"' in html) == reads, persona
+    assert ('data-testid="screening-charts"' in html) == reads, persona
+    assert ('data-testid="asam-card"' in html) == reads, persona
+    assert (RECIPIENT in html) == reads, persona
+    assert ("item 9 positive" in html) == reads, persona
+    assert ("Safety alert" in html) == (not reads), persona
+    assert ('data-testid="screening-withheld"' in html) == (not reads), persona
+    assert ('data-testid="consents-withheld"' in html) == (not reads), persona
+
+
+@pytest.mark.parametrize("persona", ["clinician_on_team", "case_manager", "medical", "peer_support"])
+def test_the_home_page_alert_names_the_score_only_to_the_roles_that_read_it(
+    clinic, client, clinical_detail, persona
+):
+    client.force_login(clinic.persona(persona))
+    html = client.get(reverse("home")).content.decode()
+    assert 'data-testid="my-alerts"' in html
+    assert clinic.patient.display_name in html  # the care team's alert is listed for everyone on it
+    assert ("item 9 positive" in html) == (persona in READS_CLINICAL_DETAIL), persona
+    assert ("Safety alert" in html) == (persona not in READS_CLINICAL_DETAIL), persona
+
+
+@pytest.mark.parametrize("persona", sorted(SEES_PATIENT))
+def test_the_api_refuses_clinical_detail_to_the_roles_that_do_not_read_it(
+    clinic, client, clinical_detail, persona
+):
+    response, assessment, consent = clinical_detail
+    client.force_login(clinic.persona(persona))
+    patient = {"patient": str(clinic.patient.public_id)}
+    reads = persona in READS_CLINICAL_DETAIL
+    rows = [
+        ("/api/v1/instrument-responses/", patient, 200 if reads else 403),
+        (f"/api/v1/instrument-responses/{response.public_id}/", {}, 200 if reads else 404),
+        ("/api/v1/asam-assessments/", patient, 200 if reads else 403),
+        (f"/api/v1/asam-assessments/{assessment.public_id}/", {}, 200 if reads else 404),
+        ("/api/v1/consents/", patient, 200 if reads else 403),
+        (f"/api/v1/consents/{consent.public_id}/", {}, 200 if reads else 404),
+        # What peer support reads stays open to them.
+        (f"/api/v1/patients/{clinic.patient.public_id}/", {}, 200),
+        ("/api/v1/availability-windows/", patient, 200),
+    ]
+    failures = []
+    for url, params, expected in rows:
+        answer = client.get(url, params, HTTP_ACCEPT="application/json")
+        if answer.status_code != expected:
+            failures.append(f"{url}: expected {expected}, got {answer.status_code}")
+        elif expected != 200 and "detail" not in answer.json():
+            failures.append(f"{url}: the refusal has no JSON detail")
+        elif expected != 200 and RECIPIENT in answer.content.decode():
+            failures.append(f"{url}: the refusal shows the consent's recipient")
+    assert not failures, "\n".join(failures)

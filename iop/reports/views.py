@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from iop.accounts.models import Role
 from iop.accounts.selectors import sites_administered_by
 from iop.audit.selectors import latest_chain_verification
+from patients.access import may_see_alert_detail
 from patients.selectors import active_alerts_for, active_episode_count, break_glass_log, caseload_for
 
 HOME_TEMPLATES = {
@@ -39,6 +40,7 @@ def home(request):
             caseload=caseload[:CASELOAD_ON_HOME],
             caseload_count=caseload.count(),
             alerts=active_alerts_for(user),
+            sees_alert_detail=may_see_alert_detail(user),  # ADR 0008: peer support reads "safety alert"
         )
     return render(request, HOME_TEMPLATES[role], context)
 

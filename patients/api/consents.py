@@ -30,7 +30,14 @@ from rest_framework.response import Response
 from iop.accounts.models import WEEKDAY_NAMES
 from iop.core.api_fields import StrictBooleanField
 from iop.core.api_schema import UUID_PATH_REGEX
-from patients.access import get_visible_patient, require_clinical_write, visible_patients
+from patients.access import (
+    DataClass,
+    get_visible_patient,
+    may_read_data_class,
+    require_clinical_write,
+    require_data_class,
+    visible_patients,
+)
 from patients.models import (
     AvailabilityKind,
     AvailabilityWindow,
@@ -210,6 +217,10 @@ class ConsentViewSet(ChartRecordViewSet):
     serializer_class = ConsentSerializer
 
     def base_queryset(self):
+        # Minimum necessary (ADR 0008): a role that does not read consent contents finds no
+        # consent (404 on a detail); its list is refused with 403 (below).
+        if not may_read_data_class(self.request.user, DataClass.CONSENT_CONTENTS):
+            return Consent.objects.none()
         return Consent.objects.select_related("patient", "witnessed_by", "revoked_by")
 
     def filter_list(self, queryset):
@@ -238,6 +249,7 @@ class ConsentViewSet(ChartRecordViewSet):
 
     @extend_schema(parameters=CONSENT_LIST_PARAMETERS)
     def list(self, request, *args, **kwargs):
+        require_data_class(request.user, DataClass.CONSENT_CONTENTS)
         return super().list(request, *args, **kwargs)
 
     def _may_record(self, what: str) -> None:

@@ -34,7 +34,7 @@ from rest_framework.response import Response
 import iop.core.api_fields  # noqa: F401 (strict booleans in every ModelSerializer)
 from iop.core.api_schema import UUID_PATH_REGEX, SingleObjectSchema
 from patients import asam_rule
-from patients.access import get_visible_patient
+from patients.access import DataClass, get_visible_patient, may_read_data_class, require_data_class
 from patients.instruments import SEX_FEMALE, SEX_MALE, InvalidAnswers, item_points
 from patients.instruments.definitions import Instrument, Item
 from patients.models import AsamAssessment, AsamEdition, InstrumentResponse
@@ -513,7 +513,17 @@ class InstrumentResponseFilter(django_filters.FilterSet):
 
 class AuditedReadMixin:
     """Reads of stored results are chart reads: audited per patient (section "api"); a list
-    page's patients in one append, so its queries do not grow with patients or rows."""
+    page's patients in one append, so its queries do not grow with patients or rows.
+
+    Minimum necessary (ADR 0008): a role that does not read `data_class` gets 403 on the list
+    and 404 on a detail (the rows are outside its reach, like another team's patient's)."""
+
+    data_class: str
+
+    def readable(self, queryset):
+        if not may_read_data_class(self.request.user, self.data_class):
+            return queryset.none()
+        return queryset
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -521,6 +531,7 @@ class AuditedReadMixin:
         return Response(self.get_serializer(instance).data)
 
     def list(self, request, *args, **kwargs):
+        require_data_class(request.user, self.data_class)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows = list(page if page is not None else queryset)
@@ -548,9 +559,10 @@ class InstrumentResponseViewSet(
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATH_REGEX
     filterset_class = InstrumentResponseFilter
+    data_class = DataClass.INSTRUMENT_RESULTS
 
     def get_queryset(self):
-        return selectors.visible_instrument_responses(self.request.user)
+        return self.readable(selectors.visible_instrument_responses(self.request.user))
 
     @extend_schema(request=AdministerSerializer, responses={201: InstrumentResponseSerializer})
     def create(self, request, *args, **kwargs):
@@ -641,9 +653,10 @@ class AsamAssessmentViewSet(
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATH_REGEX
     filterset_class = AsamAssessmentFilter
+    data_class = DataClass.ASAM_RATINGS
 
     def get_queryset(self):
-        return selectors.visible_asam_assessments(self.request.user)
+        return self.readable(selectors.visible_asam_assessments(self.request.user))
 
     @extend_schema(request=AssessSerializer, responses={201: AsamAssessmentSerializer})
     def create(self, request, *args, **kwargs):

@@ -461,7 +461,7 @@ def test_unknown_consent_kind_is_404(clinic, client):
 @pytest.mark.django_db
 def test_detail_page_shows_the_text_as_signed_signer_witness_and_status(clinic, client):
     consent = sign(clinic.patient, clinic.medical, ConsentKind.PART2_DISCLOSURE, **part2_terms())
-    client.force_login(clinic.peer_support)  # everyone who sees the chart reads its consents
+    client.force_login(clinic.case_manager)  # not the witness
     response = client.get(
         reverse("patients:consent_detail", args=[clinic.patient.public_id, consent.public_id])
     )
@@ -469,8 +469,13 @@ def test_detail_page_shows_the_text_as_signed_signer_witness_and_status(clinic, 
     assert response.status_code == 200
     assert "Dr Jane Roe, Lakeside Family Practice" in html and "Testy McTestface" in html
     assert clinic.medical.get_full_name() in html and ">Active<" in html
-    assert 'data-testid="revoke-link"' not in html  # peer support does not revoke
     assert AuditEntry.objects.filter(action=AuditAction.READ, object_type="patients.chart.consents").exists()
+    # Peer support neither revokes nor reads consent contents (ADR 0008): refused, nothing shown.
+    client.force_login(clinic.peer_support)
+    refused = client.get(
+        reverse("patients:consent_detail", args=[clinic.patient.public_id, consent.public_id])
+    )
+    assert refused.status_code == 403 and b"Lakeside Family Practice" not in refused.content
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import PERSONAS, SEES_PATIENT
+from conftest import PERSONAS, READS_CLINICAL_DETAIL, SEES_PATIENT
 from iop.accounts.tests.factories import api_token_for
 from iop.audit.models import AuditAction, AuditEntry
 from patients.models import AvailabilityWindow, Consent, ConsentKind, Medication
@@ -45,8 +45,8 @@ def pages(clinic, records):
         return reverse(f"patients:{name}", args=[patient, *args])
 
     return [
-        ("consent list", url("consent_list"), SEES_PATIENT),
-        ("consent detail", url("consent_detail", consent.public_id), SEES_PATIENT),
+        ("consent list", url("consent_list"), READS_CLINICAL_DETAIL),
+        ("consent detail", url("consent_detail", consent.public_id), READS_CLINICAL_DETAIL),
         ("treatment consent form", url("consent_create", "treatment"), CONSENT_WRITERS),
         ("part 2 consent form", url("consent_create", "part2_disclosure"), CONSENT_WRITERS),
         ("revoke consent", url("consent_revoke", consent.public_id), CONSENT_WRITERS),
@@ -75,6 +75,8 @@ def test_every_page_answers_each_persona_as_the_rules_say(clinic, records, clien
     for name, url, allowed in pages(clinic, records):
         response = client.get(url)
         expected = 302 if user is None else (200 if persona in allowed else 404)
+        if allowed is READS_CLINICAL_DETAIL and persona in SEES_PATIENT - READS_CLINICAL_DETAIL:
+            expected = 403  # sees the patient, but their role does not read consents (ADR 0008)
         if response.status_code != expected:
             failures.append(f"{name}: expected {expected}, got {response.status_code}")
         elif user is None and not response.url.startswith(reverse("login")):
@@ -168,10 +170,15 @@ def test_every_read_endpoint_answers_each_persona(clinic, records, api, persona)
         (f"/api/v1/medications/{medication.public_id}/", {}),
     ]
     expected = 401 if persona == "anonymous" else (200 if persona in SEES_PATIENT else 404)
+    # Minimum necessary (ADR 0008): peer support's consent list is 403, a consent 404.
+    refused = {"/api/v1/consents/": 403, f"/api/v1/consents/{consent.public_id}/": 404}
     failures = []
     for url, params in endpoints:
         response = api.get(url, params)
-        if response.status_code != expected:
+        if persona in SEES_PATIENT - READS_CLINICAL_DETAIL and url in refused:
+            if response.status_code != refused[url]:
+                failures.append(f"{url}: expected {refused[url]}, got {response.status_code}")
+        elif response.status_code != expected:
             failures.append(f"{url}: expected {expected}, got {response.status_code}")
         assert response["Content-Type"].startswith("application/json")
     assert not failures, failures

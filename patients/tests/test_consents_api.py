@@ -121,7 +121,7 @@ def test_list_is_per_patient_filtered_and_audited(clinic, api):
         kind=ConsentKind.PART2_DISCLOSURE,
         **part2_terms(expires_on=timezone.localdate() - datetime.timedelta(days=2)),
     )
-    as_user(api, clinic.peer_support)
+    as_user(api, clinic.case_manager)
     assert api.get(URL).status_code == 400 and "patient" in api.get(URL).json()
     assert api.get(URL, {"patient": "nope"}).json() == {"patient": ["Must be a patient id (a UUID)."]}
     before = AuditEntry.objects.filter(action=AuditAction.READ).count()

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import PERSONAS, SEES_PATIENT
+from conftest import PERSONAS, READS_CLINICAL_DETAIL, SEES_PATIENT
 from iop.accounts.models import Role
 from iop.accounts.tests.factories import UserFactory, api_token_for
 from patients.access import can_see_patient
@@ -56,12 +56,18 @@ def pages(clinic, results):
         ("GET", "administer phq-9", url("administer_instrument", "phq-9"), {}, ADMINISTER),
         ("GET", "administer ciwa-ar", url("administer_instrument", "ciwa-ar"), {}, ADMINISTER),
         ("POST", "live score", url("score_instrument", "phq-9"), {"1": "1"}, ADMINISTER),
-        ("GET", "instrument history", url("instrument_history", "phq-9"), {}, SEES_PATIENT),
-        ("GET", "one response", url("instrument_response", response.public_id), {}, SEES_PATIENT),
+        ("GET", "instrument history", url("instrument_history", "phq-9"), {}, READS_CLINICAL_DETAIL),
+        ("GET", "one response", url("instrument_response", response.public_id), {}, READS_CLINICAL_DETAIL),
         ("GET", "new ASAM", url("new_asam"), {}, ASSESS),
         ("POST", "live ASAM recommendation", url("asam_recommend"), {"edition": "3"}, ASSESS),
-        ("GET", "ASAM history", url("asam_history"), {}, SEES_PATIENT),
-        ("GET", "one ASAM assessment", url("asam_assessment", assessment.public_id), {}, SEES_PATIENT),
+        ("GET", "ASAM history", url("asam_history"), {}, READS_CLINICAL_DETAIL),
+        (
+            "GET",
+            "one ASAM assessment",
+            url("asam_assessment", assessment.public_id),
+            {},
+            READS_CLINICAL_DETAIL,
+        ),
     ]
 
 
@@ -74,6 +80,8 @@ def test_every_screening_page_answers_each_persona_as_the_access_rules_say(clini
     for method, name, url, data, allowed in pages(clinic, results):
         response = client.post(url, data) if method == "POST" else client.get(url)
         expected = 302 if user is None else (200 if persona in allowed else 404)
+        if allowed is READS_CLINICAL_DETAIL and persona in SEES_PATIENT - READS_CLINICAL_DETAIL:
+            expected = 403  # sees the patient, but their role does not read results (ADR 0008)
         if response.status_code != expected:
             failures.append(f"{name} {url}: expected {expected}, got {response.status_code}")
         if user is None and not response.url.startswith(reverse("login")):
@@ -101,7 +109,7 @@ def test_saving_through_the_pages_follows_the_same_rules(clinic, client, persona
 
 def test_the_intake_card_shows_each_role_only_what_it_may_do(clinic, client):
     intake = reverse("patients:chart_tab", args=[clinic.patient.public_id, "intake"])
-    for persona in sorted(SEES_PATIENT):
+    for persona in sorted(READS_CLINICAL_DETAIL):
         client.force_login(clinic.persona(persona))
         html = client.get(intake).content.decode()
         assert 'data-testid="screening-card"' in html
@@ -131,22 +139,36 @@ def endpoints(clinic, results):
             EVERYONE,
             200,
         ),
-        ("GET", "instrument responses", "/api/v1/instrument-responses/", None, EVERYONE, 200),
+        (
+            "GET",
+            "instrument responses",
+            "/api/v1/instrument-responses/",
+            None,
+            EVERYONE - (SEES_PATIENT - READS_CLINICAL_DETAIL),
+            200,
+        ),
         (
             "GET",
             "one response",
             f"/api/v1/instrument-responses/{response.public_id}/",
             None,
-            SEES_PATIENT,
+            READS_CLINICAL_DETAIL,
             200,
         ),
-        ("GET", "ASAM assessments", "/api/v1/asam-assessments/", None, EVERYONE, 200),
+        (
+            "GET",
+            "ASAM assessments",
+            "/api/v1/asam-assessments/",
+            None,
+            EVERYONE - (SEES_PATIENT - READS_CLINICAL_DETAIL),
+            200,
+        ),
         (
             "GET",
             "one assessment",
             f"/api/v1/asam-assessments/{assessment.public_id}/",
             None,
-            SEES_PATIENT,
+            READS_CLINICAL_DETAIL,
             200,
         ),
     ]
@@ -162,6 +184,11 @@ def test_every_screening_endpoint_answers_each_persona_as_the_access_rules_say(c
     for method, name, url, body, allowed, ok in endpoints(clinic, results):
         response = api.post(url, body, format="json") if method == "POST" else api.get(url)
         expected = 401 if user is None else (ok if persona in allowed else 404)
+        if persona in SEES_PATIENT - READS_CLINICAL_DETAIL and name in {
+            "instrument responses",
+            "ASAM assessments",
+        }:
+            expected = 403  # the role does not read results (ADR 0008); a detail stays 404
         if response.status_code != expected:
             failures.append(f"{name} {url}: expected {expected}, got {response.status_code}")
         elif not response.json():
@@ -198,7 +225,7 @@ def test_api_writes_answer_each_persona_as_the_access_rules_say(clinic, persona)
     assert assessed.status_code == expected(ASSESS), assessed.json()
 
 
-@pytest.mark.parametrize("persona", sorted(EVERYONE))
+@pytest.mark.parametrize("persona", sorted(EVERYONE - (SEES_PATIENT - READS_CLINICAL_DETAIL)))
 def test_lists_show_the_patients_results_only_to_those_who_may_see_them(clinic, results, persona):
     api = APIClient()
     api.force_authenticate(clinic.persona(persona))

@@ -331,12 +331,12 @@ def test_reading_one_response_is_an_audited_chart_read(clinic, api):
     stored = services.administer_instrument(
         actor=clinic.clinician_on_team, patient=clinic.patient, code="phq-9", answers=PHQ9_ITEM9_POSITIVE
     )
-    as_user(api, clinic.peer_support)
+    as_user(api, clinic.case_manager)
     response = api.get(f"/api/v1/instrument-responses/{stored.public_id}/")
     assert response.status_code == 200 and response.json()["answers"]["9"] == 1
     assert (
         AuditEntry.objects.filter(
-            action=AuditAction.READ, actor=clinic.peer_support, object_type="patients.chart.api"
+            action=AuditAction.READ, actor=clinic.case_manager, object_type="patients.chart.api"
         ).count()
         == 1
     )

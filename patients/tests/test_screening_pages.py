@@ -283,7 +283,7 @@ def test_intake_card_lists_latest_score_per_instrument_and_draws_the_series(clin
     administer(clinic, "gad-7", {str(n): 0 for n in range(1, 8)})
     administer(clinic, "gad-7", {str(n): 3 for n in range(1, 8)})
     administer(clinic, "c-ssrs", {"1": True, "2": False, "6": False})
-    client.force_login(clinic.peer_support)
+    client.force_login(clinic.case_manager)
     html = client.get(url("chart_tab", clinic, "intake")).content.decode()
     row = html[html.index('data-testid="screening-result-gad-7"') :]
     assert "<td>21</td>" in row[:400] and "severe" in row[:400] and "History (2)" in row[:1200]
@@ -470,7 +470,7 @@ def test_asam_history_and_one_assessment(clinic, client):
         chosen_level="2.5",
         override_reason="Family request.",
     )
-    client.force_login(clinic.peer_support)
+    client.force_login(clinic.case_manager)
     html = client.get(url("asam_history", clinic)).content.decode()
     assert html.count('data-testid="history-row"') == 1 and "override" in html
     assessment = AsamAssessment.objects.get()
@@ -516,7 +516,7 @@ def test_cssrs_form_asks_items_1_to_5_about_the_past_month(clinic, client):
 
 def test_a_stored_cssrs_shows_the_period_each_answer_is_about(clinic, client):
     stored = administer(clinic, "c-ssrs", {"1": True, "2": False, "6": True, "6a": False})
-    client.force_login(clinic.peer_support)
+    client.force_login(clinic.case_manager)
     html = client.get(url("instrument_response", clinic, stored.public_id)).content.decode()
     assert "In the past month:</span> Wished you were dead" in html
     assert "Lifetime:</span> Ever done anything" in html

@@ -22,7 +22,13 @@ from django.views.decorators.http import require_POST
 from iop.accounts.decorators import role_required
 from iop.core.forms import SERVICE_ERRORS, add_service_errors
 from iop.core.pagination import paginate
-from patients.access import get_visible_patient, may_write_clinical, require_clinical_write
+from patients.access import (
+    DataClass,
+    get_visible_patient,
+    may_write_clinical,
+    require_clinical_write,
+    require_data_class,
+)
 from patients.forms.consents import (
     AvailabilityWindowForm,
     MedicationForm,
@@ -89,6 +95,7 @@ def _refused(request, patient, what: str, url: str):
 @login_required
 def consent_list(request, public_id):
     """Every consent of the patient, active and inactive, newest first."""
+    require_data_class(request.user, DataClass.CONSENT_CONTENTS)
     patient = get_visible_patient(request.user, public_id)
     return _chart_page(
         request,
@@ -103,6 +110,7 @@ def consent_list(request, public_id):
 @login_required
 def consent_detail(request, public_id, consent_id):
     """The consent as signed: its text, signer, time, witness and status."""
+    require_data_class(request.user, DataClass.CONSENT_CONTENTS)
     patient = get_visible_patient(request.user, public_id)
     consent = selectors.get_consent(patient, consent_id)
     if consent is None:

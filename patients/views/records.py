@@ -20,6 +20,7 @@ from iop.accounts.permissions import (
 from iop.audit.selectors import audit_history_of_patient
 from iop.core.forms import SERVICE_ERRORS, add_service_errors
 from iop.core.pagination import paginate
+from patients import access
 from patients.access import get_visible_patient
 from patients.filters import PatientFilter
 from patients.forms.records import BreakGlassForm, NewPatientForm, PatientRecordForm
@@ -142,6 +143,13 @@ def chart_context(request, patient, tab: str) -> dict:
             "assess_asam": screening_selectors.may_assess_asam(request.user),
             "administer": screening_selectors.may_administer_instruments(request.user),
         },
+        # Minimum necessary by role (ADR 0008): which classes of the record the pages show.
+        "sees": {
+            "instrument_results": access.may_see_instrument_results(request.user),
+            "asam_ratings": access.may_see_asam_ratings(request.user),
+            "consent_contents": access.may_see_consent_contents(request.user),
+            "alert_detail": access.may_see_alert_detail(request.user),
+        },
     }
 
 
@@ -161,8 +169,12 @@ def chart(request, public_id, tab="intake"):
     if tab == "intake":
         context["episodes"] = episodes_of(patient)
         context.update(intake_selectors.intake_card_context(patient))
-        context.update(screening_selectors.intake_card_context(patient))
+        if context["sees"]["instrument_results"] or context["sees"]["asam_ratings"]:
+            context.update(screening_selectors.intake_card_context(patient))
         context.update(consent_selectors.intake_card_context(patient))
+        if not context["sees"]["consent_contents"]:
+            for key in ("consents_active", "consents_inactive", "consents_inactive_more"):
+                context.pop(key)
     elif tab == "phases" and context["header"].episode:
         context["phases"] = context["header"].episode.program.phases.all()
     elif tab == "audit":

@@ -24,7 +24,7 @@ from iop.accounts.decorators import role_required
 from iop.core.forms import SERVICE_ERRORS
 from iop.core.pagination import paginate
 from patients import asam_rule
-from patients.access import get_visible_patient, may_write_clinical
+from patients.access import DataClass, get_visible_patient, may_write_clinical, require_data_class
 from patients.forms.screening import (
     ACCEPT,
     OVERRIDE,
@@ -278,6 +278,7 @@ def score_instrument(request, public_id, code):
 @login_required
 def instrument_history(request, public_id, code):
     """Every administration of one instrument, newest first, with its chart."""
+    require_data_class(request.user, DataClass.INSTRUMENT_RESULTS)
     patient = get_visible_patient(request.user, public_id)
     instrument = selectors.known_instrument(code)
     if instrument is None:
@@ -304,6 +305,7 @@ def instrument_history(request, public_id, code):
 @login_required
 def instrument_response(request, public_id, response_id):
     """One administration, read-only, with each item's answer."""
+    require_data_class(request.user, DataClass.INSTRUMENT_RESULTS)
     patient = get_visible_patient(request.user, public_id)
     response = get_object_or_404(
         patient.instrument_responses.select_related("administered_by"), public_id=response_id
@@ -427,6 +429,7 @@ def _dimension_rows(assessment) -> list[dict]:
 
 @login_required
 def asam_history(request, public_id):
+    require_data_class(request.user, DataClass.ASAM_RATINGS)
     patient = get_visible_patient(request.user, public_id)
     context = chart_context(request, patient, "intake")
     context.update(paginate(request, selectors.asam_history(patient), HISTORY_PAGE_SIZE))
@@ -438,6 +441,7 @@ def asam_history(request, public_id):
 
 @login_required
 def asam_assessment(request, public_id, assessment_id):
+    require_data_class(request.user, DataClass.ASAM_RATINGS)
     patient = get_visible_patient(request.user, public_id)
     assessment = get_object_or_404(
         patient.asam_assessments.select_related("assessed_by"), public_id=assessment_id
