@@ -119,3 +119,141 @@ def test_notes_and_reasons_on_other_forms_have_limits(clinic, client):
     assert "reason" in BreakGlassForm({"mrn": "X", "category": "other", "reason": too_long}).errors
     assert "note" in RevokeConsentForm({"note": too_long}).errors
     assert "information_description" in Part2TermsForm({"information_description": too_long}).errors
+
+
+# --- The intake checklist's "Patient record" step is done only when the record is complete ----
+
+
+def _new_referral(clinic, intake_clinician=None):
+    from patients.services.intake import record_referral
+
+    return record_referral(
+        actor=clinic.clinician_on_team,
+        site=clinic.site_a,
+        new_patient={
+            "legal_first_name": "Rae",
+            "legal_last_name": "Referral",
+            "date_of_birth": datetime.date(1988, 2, 14),
+            "phone": "+12015550123",
+        },
+        source="self",
+        urgency="routine",
+        reason="Drinking more since losing work.",
+        intake_clinician=intake_clinician or clinic.clinician_on_team,
+    )
+
+
+def test_a_phone_number_alone_does_not_complete_the_patient_record_step(clinic, client):
+    referral = _new_referral(clinic)
+    client.force_login(clinic.clinician_on_team)
+    url = reverse("patients:chart_tab", args=[referral.patient.public_id, "intake"])
+    page = client.get(url).content.decode()
+    step = page[page.index('data-testid="step-record"') : page.index('data-testid="step-screening"')]
+    assert "bi-check2-circle" not in step and "Complete the record" in step
+    assert "Missing: address, city, state, postal code, emergency contact" in step
+    assert "a phone number or email" not in step  # the phone is there
+
+
+def test_the_patient_record_step_is_done_when_contact_emergency_contact_and_payer_are_there(clinic, client):
+    from patients.selectors.intake import missing_from_intake_record
+
+    referral = _new_referral(clinic)
+    patient = referral.patient
+    for name, value in {
+        "address_line1": "1 Main St",
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62701",
+        "emergency_contact_name": "Sam Referral",
+        "emergency_contact_phone": "+12015550199",
+    }.items():
+        setattr(patient, name, value)
+    patient.save()
+    assert missing_from_intake_record(patient) == ["payer (or “Self-pay”)"]
+    patient.payer = "Self-pay"
+    patient.save()
+    assert missing_from_intake_record(patient) == []
+    client.force_login(clinic.clinician_on_team)
+    page = client.get(reverse("patients:chart_tab", args=[patient.public_id, "intake"])).content.decode()
+    step = page[page.index('data-testid="step-record"') : page.index('data-testid="step-screening"')]
+    assert "bi-check2-circle" in step and "Missing" not in step and "Edit the record" in step
+
+
+# --- The admit form proposes a care team (and the clinician may change it) ---------------------
+
+
+def test_the_care_team_proposal_is_the_intake_clinician_and_the_least_loaded_staff(clinic):
+    from iop.accounts.models import Role
+    from iop.accounts.tests.factories import UserFactory
+    from patients.selectors.intake import proposed_care_team
+
+    # carol has one current patient (the clinic's); dan has none; erin works at the other site.
+    dan = UserFactory(username="dan", role=Role.CASE_MANAGER, sites=[clinic.site_a])
+    UserFactory(username="erin", role=Role.CASE_MANAGER, sites=[clinic.site_b])
+    UserFactory(username="gone", role=Role.CASE_MANAGER, sites=[clinic.site_a], is_active=False)
+    referral = _new_referral(clinic, intake_clinician=clinic.clinician_elsewhere)
+    proposals = proposed_care_team(site=clinic.site_a, referral=referral, actor=clinic.admin)
+    assert proposals["primary_clinician"].user == clinic.clinician_elsewhere
+    assert "intake clinician" in proposals["primary_clinician"].why
+    assert proposals["case_manager"].user == dan and proposals["case_manager"].caseload == 0
+    assert proposals["medical"].user == clinic.medical and proposals["medical"].caseload == 1
+    assert proposals["peer_support"].user == clinic.peer_support
+    # A referral whose intake clinician is medical staff: the admitting clinician, then the least loaded.
+    referral.intake_clinician = clinic.medical
+    assert (
+        proposed_care_team(site=clinic.site_a, referral=referral, actor=clinic.clinician_on_team)[
+            "primary_clinician"
+        ].user
+        == clinic.clinician_on_team
+    )
+    least = proposed_care_team(site=clinic.site_a, referral=referral, actor=clinic.admin)["primary_clinician"]
+    assert least.user != clinic.clinician_on_team and least.caseload == 0  # alice has a patient
+
+
+def test_the_admit_form_shows_the_proposals_and_admits_with_the_team_the_clinician_chose(clinic, client):
+    from iop.accounts.models import Role
+    from iop.accounts.tests.factories import UserFactory
+    from patients.models import Episode
+    from patients.tests.test_intake import admission_post, sign_treatment_consent
+
+    dan = UserFactory(username="dan", role=Role.CASE_MANAGER, sites=[clinic.site_a])
+    referral = _new_referral(clinic, intake_clinician=clinic.clinician_elsewhere)
+    sign_treatment_consent(referral.patient, clinic.clinician_on_team)
+    client.force_login(clinic.clinician_on_team)
+    url = reverse("patients:admit", args=[referral.patient.public_id])
+    page = client.get(url).content.decode()
+    for field, user in [
+        ("primary_clinician", clinic.clinician_elsewhere),
+        ("case_manager", dan),
+        ("medical", clinic.medical),
+        ("peer_support", clinic.peer_support),
+    ]:
+        select = page[page.index(f'name="{field}"') :]
+        select = select[: select.index("</select>")]
+        assert f'value="{user.public_id}" selected' in select, field
+    assert "Proposed: the intake clinician who screened them" in page
+    assert "fewest current patients (0 current patients)" in page
+    # The clinician changes the case manager to carol: the team is what they chose.
+    response = client.post(
+        url,
+        admission_post(
+            clinic,
+            primary_clinician=str(clinic.clinician_elsewhere.public_id),
+            acknowledge_concerns="on",
+            admission_note="Court deadline",
+        ),
+    )
+    assert response.status_code == 302
+    team = {m.role: m.user for m in Episode.objects.get(patient=referral.patient).care_team.all()}
+    assert (
+        team["case_manager"] == clinic.case_manager
+        and team["primary_clinician"] == clinic.clinician_elsewhere
+    )
+
+
+def test_the_care_team_proposal_is_one_query(clinic, django_assert_num_queries):
+    from patients.selectors.intake import proposed_care_team
+
+    referral = _new_referral(clinic)
+    with django_assert_num_queries(1):
+        proposed_care_team(site=clinic.site_a, referral=referral, actor=clinic.admin)

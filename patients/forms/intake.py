@@ -318,7 +318,9 @@ class AdmissionForm(forms.Form):
         "peer_support": (CareTeamRole.PEER_SUPPORT, Role.PEER_SUPPORT),
     }
 
-    def __init__(self, *args, user, site: Site, programs, concerns: list[str], **kwargs):
+    def __init__(
+        self, *args, user, site: Site, programs, concerns: list[str], proposals: dict | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.concerns = concerns
         sites = Site.objects.all() if user.is_superuser else user.sites.filter(is_active=True)
@@ -333,8 +335,15 @@ class AdmissionForm(forms.Form):
                 .distinct()
                 .order_by("last_name", "first_name")
             )
-        if user.role == Role.CLINICIAN:
-            self.fields["primary_clinician"].initial = user.public_id
+        # Proposed members (patients.selectors.intake.proposed_care_team); the clinician may change them.
+        for name, (team_role, _staff_role) in self.TEAM_FIELDS.items():
+            proposal = (proposals or {}).get(team_role)
+            if proposal is not None:
+                self.fields[name].initial = proposal.user.public_id
+                self.fields[name].help_text = (
+                    f"Proposed: {proposal.why} ({proposal.caseload} current "
+                    f"patient{'' if proposal.caseload == 1 else 's'})."
+                )
         if not concerns:
             del self.fields["acknowledge_concerns"]
             del self.fields["admission_note"]
