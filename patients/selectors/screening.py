@@ -370,8 +370,6 @@ def intake_card_context(patient) -> dict:
         ],
         "screening_results": results,
         "screening_series": score_series(patient),
-        "screening_instrument_roles": sorted(INSTRUMENT_ROLES),
-        "screening_asam_roles": sorted(ASAM_ROLES),
         "screening_referral": referral,
         "asam_latest": asam_latest,
         "asam_count": patient.asam_assessments.count() if asam_rows else 0,
