@@ -257,3 +257,69 @@ def test_the_care_team_proposal_is_one_query(clinic, django_assert_num_queries):
     referral = _new_referral(clinic)
     with django_assert_num_queries(1):
         proposed_care_team(site=clinic.site_a, referral=referral, actor=clinic.admin)
+
+
+# --- The medical home lists the withdrawal assessments due -------------------------------------
+
+
+def _give(clinic, patient, code, level, when=None):
+    """A CIWA-Ar or COWS with every item at `level` (0: none), optionally dated `when`."""
+    from patients.instruments import get_definition
+    from patients.services.screening import administer_instrument
+
+    instrument = get_definition(code)
+    answers = {item.key: sorted(option.value for option in item.options)[level] for item in instrument.items}
+    response = administer_instrument(actor=clinic.medical, patient=patient, code=code, answers=answers)
+    if when is not None:
+        response.administered_at = when
+        response.save(update_fields=["administered_at"])
+    return response
+
+
+def test_the_medical_home_lists_who_needs_a_withdrawal_assessment(clinic, client):
+    from patients.tests.factories import PatientFactory, admit
+
+    now = timezone.now()
+    clinic.episode.current_phase = clinic.episode.program.phases.get(order=1)
+    clinic.episode.save(update_fields=["current_phase"])
+    in_intake = _new_referral(clinic).patient  # never assessed
+    checked = PatientFactory(site=clinic.site_a, legal_last_name="Checked")  # assessed yesterday: mild
+    admit(checked, team={"primary_clinician": clinic.clinician_on_team, "medical": clinic.medical})
+    _give(clinic, checked, "cows", 0, now - datetime.timedelta(days=1))
+    stale = PatientFactory(site=clinic.site_a, legal_last_name="Stale")  # last COWS 9 days ago
+    admit(stale, team={"primary_clinician": clinic.clinician_on_team, "medical": clinic.medical})
+    _give(clinic, stale, "cows", 0, now - datetime.timedelta(days=9))
+    _give(clinic, clinic.patient, "ciwa-ar", 2)  # today, but moderate or worse
+    not_mine = PatientFactory(site=clinic.site_a, legal_last_name="Elsewhere")  # another medical's patient
+    admit(not_mine, team={"primary_clinician": clinic.clinician_on_team})
+    client.force_login(clinic.medical)
+    page = client.get("/").content.decode()
+    card = page[page.index('data-testid="withdrawal"') :]
+    card = card[: card.index("</ul>")]
+    names = [p.display_name for p in (clinic.patient, in_intake, stale)]
+    positions = [card.index(name) for name in names]
+    assert positions == sorted(positions)  # moderate or worse first, then never assessed, then oldest
+    assert "Checked" not in card and "Elsewhere" not in card
+    assert "Never assessed" in card and "Intake" in card
+    give = reverse("patients:administer_instrument", args=[in_intake.public_id, "ciwa-ar"])
+    assert f'href="{give}"' in card and client.get(give).status_code == 200
+    assert "once intake screening is set up" not in page
+
+
+def test_the_withdrawal_list_costs_the_same_however_many_are_due(
+    clinic, client, django_assert_max_num_queries
+):
+    from patients.tests.factories import PatientFactory, admit
+
+    client.force_login(clinic.medical)
+    for n in range(6):
+        patient = PatientFactory(site=clinic.site_a, legal_last_name=f"Due{n}")
+        admit(patient, team={"primary_clinician": clinic.clinician_on_team, "medical": clinic.medical})
+    with django_assert_max_num_queries(16) as captured:
+        client.get("/")
+    few = len(captured.captured_queries)
+    for n in range(6, 20):
+        patient = PatientFactory(site=clinic.site_a, legal_last_name=f"Due{n}")
+        admit(patient, team={"primary_clinician": clinic.clinician_on_team, "medical": clinic.medical})
+    with django_assert_max_num_queries(few):
+        client.get("/")
