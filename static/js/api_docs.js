@@ -26,7 +26,6 @@
       return h("div", { className: "swagger-ui" },
         h(get("SvgAssets"), null),
         h(Errors, null),
-        h(Row, { className: "information-container" }, h(Col, { mobile: 12 }, h(get("InfoContainer", true), null))),
         hasServers || hasSchemes || hasAuth ? h("div", { className: "scheme-container" },
           h(Col, { className: "schemes wrapper", mobile: 12 },
             hasServers || hasSchemes ? h("div", { className: "schemes-server-container" },
@@ -34,6 +33,9 @@
               hasSchemes ? h(get("SchemesContainer", true), null) : null) : null,
             hasAuth ? h(get("AuthorizeBtnContainer", true), null) : null)) : null,
         h(get("FilterContainer", true), null),
+        // The page's h1 and introduction replace Swagger's title block; the operations' group
+        // headings (h3) follow this h2, in order.
+        h("h2", { className: "h5 mt-3" }, "Operations"),
         h("div", { id: "operations" }, full(h(get("operations", true), null)), full(h(get("Models", true), null))));
     }
     return { components: { AppLayout: AppLayout } };
