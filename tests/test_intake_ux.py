@@ -323,3 +323,30 @@ def test_the_withdrawal_list_costs_the_same_however_many_are_due(
         admit(patient, team={"primary_clinician": clinic.clinician_on_team, "medical": clinic.medical})
     with django_assert_max_num_queries(few):
         client.get("/")
+
+
+def test_the_score_series_carries_the_bands_for_the_chart_ticks(clinic, settings):
+    from patients.selectors.screening import score_series
+    from patients.services.screening import administer_instrument
+
+    administer_instrument(
+        actor=clinic.clinician_on_team,
+        patient=clinic.patient,
+        code="phq-9",
+        answers={str(n): 1 for n in range(1, 10)},
+    )
+    (phq9,) = score_series(clinic.patient, code="phq-9")
+    assert [band["low"] for band in phq9["bands"]] == [0, 5, 10, 15, 20] and phq9["max"] == 27
+    settings.CIWA_AR_BANDS = "mild:0-7,moderate:8-15,severe:16-67"  # an installation's own protocol
+    administer_instrument(
+        actor=clinic.medical,
+        patient=clinic.patient,
+        code="ciwa-ar",
+        answers={str(n): 0 for n in range(1, 11)},
+    )
+    (ciwa,) = score_series(clinic.patient, code="ciwa-ar")
+    assert [(band["name"], band["low"]) for band in ciwa["bands"]] == [
+        ("mild", 0),
+        ("moderate", 8),
+        ("severe", 16),
+    ]

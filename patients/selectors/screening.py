@@ -248,8 +248,9 @@ def _series_entry(instrument: Instrument | None, code: str) -> dict:
         entry["max"] = instrument.max_total
         # The y axis's ticks: where each band starts (AUDIT-C: its bands differ by sex, so only
         # the numbers where any band starts, unnamed).
-        if instrument.bands:
-            entry["bands"] = [{"name": band.name, "low": band.low} for band in instrument.bands]
+        bands = installation_bands(instrument.code) or instrument.bands  # CIWA-Ar's are configurable
+        if bands:
+            entry["bands"] = [{"name": band.name, "low": band.low} for band in bands]
         elif instrument.bands_by_sex:
             lows = sorted({band.low for bands in instrument.bands_by_sex.values() for band in bands})
             entry["bands"] = [{"name": "", "low": low} for low in lows]
