@@ -10,6 +10,7 @@ from iop.accounts.selectors import sites_administered_by
 from iop.audit.selectors import latest_chain_verification
 from patients.access import may_see_alert_detail
 from patients.selectors import active_alerts_for, active_episode_count, break_glass_log, caseload_for
+from patients.selectors.screening import WITHDRAWAL_DUE_ON_HOME, withdrawal_assessments_due
 
 HOME_TEMPLATES = {
     Role.CLINICIAN: "reports/home_clinician.html",
@@ -41,6 +42,11 @@ def home(request):
             caseload_count=caseload.count(),
             alerts=active_alerts_for(user),
             sees_alert_detail=may_see_alert_detail(user),  # ADR 0008: peer support reads "safety alert"
+        )
+    if role == Role.MEDICAL:
+        due = list(withdrawal_assessments_due(user)[: WITHDRAWAL_DUE_ON_HOME + 1])
+        context.update(
+            withdrawal_due=due[:WITHDRAWAL_DUE_ON_HOME], withdrawal_due_more=len(due) > WITHDRAWAL_DUE_ON_HOME
         )
     return render(request, HOME_TEMPLATES[role], context)
 

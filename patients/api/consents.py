@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from iop.accounts.models import WEEKDAY_NAMES
 from iop.core.api_fields import StrictBooleanField
 from iop.core.api_schema import UUID_PATH_REGEX
+from iop.core.text_limits import NOTE_MAX, REASON_MAX
 from patients.access import (
     DataClass,
     get_visible_patient,
@@ -172,7 +173,9 @@ class ConsentTermsSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ConsentKind.choices)
     recipient = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     purpose = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    information_description = serializers.CharField(required=False, allow_blank=True, default="")
+    information_description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=NOTE_MAX
+    )
     expires_on = serializers.DateField(required=False, allow_null=True, default=None)
     expiry_event = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
@@ -194,7 +197,8 @@ class ConsentPreviewSerializer(serializers.Serializer):
 
 class RevokeConsentSerializer(serializers.Serializer):
     note = serializers.CharField(
-        help_text="How the patient asked to revoke (in person, by phone, in writing)."
+        max_length=REASON_MAX,
+        help_text="How the patient asked to revoke (in person, by phone, in writing).",
     )
 
 

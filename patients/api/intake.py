@@ -15,6 +15,7 @@ from iop.accounts.selectors import staff_visible_to
 from iop.core.api_errors import Conflict
 from iop.core.api_fields import StrictBooleanField
 from iop.core.api_schema import UUID_PATH_REGEX
+from iop.core.text_limits import NOTE_MAX, REASON_MAX
 from patients.access import NoSuchPatient
 from patients.models import EligibilityReview, Patient, Referral, ReferralOutcome, ReferralStatus
 from patients.selectors.intake import describe_duplicates, visible_referrals
@@ -42,7 +43,10 @@ class EligibilityReviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = EligibilityReview
         fields = ["id", *EligibilityReview.CRITERIA, "notes", "criteria_met", "reviewed_by", "created_at"]
-        extra_kwargs = {name: {"required": True} for name in EligibilityReview.CRITERIA}
+        extra_kwargs = {
+            **{name: {"required": True} for name in EligibilityReview.CRITERIA},
+            "notes": {"max_length": NOTE_MAX},
+        }
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -65,7 +69,11 @@ class ReferralSerializer(serializers.ModelSerializer):
         "(single use, expires). Needs `attach_reason`; listed in the access log.",
     )
     attach_reason = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, help_text="Why (at least a sentence)."
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=REASON_MAX,
+        help_text="Why (at least a sentence).",
     )
     site = serializers.SlugRelatedField(slug_field="public_id", queryset=Site.objects.all())
     intake_clinician = serializers.UUIDField(
@@ -108,7 +116,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = ["status", "outcome", "outcome_detail", "screened_at", "admitted_at", "closed_at"]
-        extra_kwargs = {"referred_at": {"required": False}}
+        extra_kwargs = {"referred_at": {"required": False}, "reason": {"max_length": REASON_MAX}}
 
     def get_time_to_admission_hours(self, referral) -> float | None:
         elapsed = referral.time_to_admission
@@ -138,7 +146,7 @@ class CloseReferralSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=[c for c in ReferralOutcome.choices if c[0] in CLOSING_OUTCOMES]
     )
-    detail = serializers.CharField(required=False, allow_blank=True, default="")
+    detail = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
     version = serializers.IntegerField(min_value=1, help_text=VERSION_HELP)
 
 

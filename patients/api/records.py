@@ -11,6 +11,7 @@ from iop.accounts.permissions import may_register_patients
 from iop.accounts.selectors import staff_visible_to
 from iop.core.api_fields import StrictBooleanField
 from iop.core.api_schema import UUID_PATH_REGEX
+from iop.core.text_limits import NOTE_MAX
 from patients.access import get_visible_patient
 from patients.filters import PatientFilter
 from patients.models import CareTeamRole, DischargeReason, Episode, Patient, Phase, Program
@@ -220,6 +221,7 @@ class EpisodeSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = ["status", "discharged_on", "discharge_reason", "phase_started_on"]
+        extra_kwargs = {"admission_note": {"max_length": NOTE_MAX}}
 
     @extend_schema_field(CareTeamMemberSerializer(many=True))
     def get_care_team(self, episode):

@@ -617,13 +617,16 @@ class AssessSerializer(serializers.Serializer):
     schema_required = ("edition",)
     edition = _edition_field()
     ratings = RatingsField(help_text='Dimension ("1".."6") -> rating 0-4; all six are required.')
-    dimension_notes = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    dimension_notes = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=services.MAX_NOTES), required=False
+    )
     chosen_level = serializers.CharField(
         required=False, allow_blank=True, help_text="Leave out to accept the recommended level."
     )
     override_reason = serializers.CharField(
         required=False,
         allow_blank=True,
+        max_length=services.MAX_NOTES,
         help_text="Required when chosen_level differs from the recommendation.",
     )
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from iop.accounts.models import WEEKDAY_NAMES
 from iop.core.forms import VersionField
+from iop.core.text_limits import NOTE_MAX, REASON_MAX
 from patients.models import AvailabilityKind, MedicationClass
 from patients.services import consents as consent_services
 
@@ -59,6 +60,7 @@ class Part2TermsForm(_CrispyForm):
     information_description = forms.CharField(
         label="Information to disclose",
         required=False,
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="How much and what kind, e.g. “attendance and drug-test results since admission”.",
     )
@@ -115,6 +117,7 @@ class SignatureForm(_CrispyForm):
 class RevokeConsentForm(_CrispyForm):
     note = forms.CharField(
         label="How the patient asked",
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="In person, by phone or in writing, when, and anything they said. Kept with the consent.",
         error_messages={"required": "Say how the patient asked to revoke (in person, by phone, in writing)."},

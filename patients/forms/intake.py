@@ -5,11 +5,14 @@ import uuid
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
 from iop.accounts.models import Role, Site, User
 from iop.core.forms import VersionField
+from iop.core.text_limits import NOTE_MAX, REASON_MAX
+from patients.forms.records import clean_date_of_birth_field
 from patients.models import (
     CareTeamRole,
     EligibilityReview,
@@ -28,6 +31,13 @@ DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%
 
 def _row(*names: str) -> Div:
     return Div(*[Div(name, css_class="col-md") for name in names], css_class="row")
+
+
+def _limit(field: forms.CharField, limit: int) -> None:
+    """Give a model form's text field (a TEXT column, no length) a limit, as `max_length` would."""
+    field.max_length = limit
+    field.validators.append(MaxLengthValidator(limit))
+    field.widget.attrs["maxlength"] = str(limit)
 
 
 class _StaffChoice(forms.ModelChoiceField):
@@ -58,7 +68,9 @@ class ReferralForm(forms.Form):
     referrer_phone = PhoneNumberField(required=False, region="US")
     referrer_email = forms.EmailField(required=False)
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="Why the person is referred, in brief."
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"Why the person is referred, in brief (at most {REASON_MAX:,} characters).",
     )
     urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.ROUTINE)
     intake_clinician = _StaffChoice(
@@ -77,6 +89,7 @@ class ReferralForm(forms.Form):
     # A record's id for records the user may see, "ref:<opaque reference>" for the others.
     attach_to = forms.CharField(required=False, widget=forms.RadioSelect, label="Use this existing record")
     attach_reason = forms.CharField(
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Why attach to a record held by another care team",
@@ -190,6 +203,9 @@ class ReferralForm(forms.Form):
                 self.add_error(None, self.NO_SUCH_PATIENT)
         return data
 
+    def clean_date_of_birth(self):
+        return clean_date_of_birth_field(self)
+
     def clean_referred_at(self):
         referred_at = self.cleaned_data.get("referred_at")
         if referred_at and referred_at > timezone.now():
@@ -224,6 +240,7 @@ class ReferralEditForm(forms.ModelForm):
 
     def __init__(self, *args, referral: Referral, **kwargs):
         super().__init__(*args, **kwargs)
+        _limit(self.fields["reason"], REASON_MAX)
         self.fields["intake_clinician"].queryset = User.objects.filter(
             sites=referral.site, role__in=[Role.CLINICIAN, Role.MEDICAL], is_active=True
         ).order_by("last_name", "first_name")
@@ -247,6 +264,7 @@ class CloseReferralForm(forms.Form):
         widget=forms.RadioSelect,
     )
     detail = forms.CharField(
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         label="Where and why",
@@ -270,6 +288,7 @@ class EligibilityForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        _limit(self.fields["notes"], NOTE_MAX)
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -286,6 +305,7 @@ class AdmissionForm(forms.Form):
         required=False, label="I have reviewed the concerns above and admit to IOP"
     )
     admission_note = forms.CharField(
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Why, despite the concerns",
@@ -298,7 +318,9 @@ class AdmissionForm(forms.Form):
         "peer_support": (CareTeamRole.PEER_SUPPORT, Role.PEER_SUPPORT),
     }
 
-    def __init__(self, *args, user, site: Site, programs, concerns: list[str], **kwargs):
+    def __init__(
+        self, *args, user, site: Site, programs, concerns: list[str], proposals: dict | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.concerns = concerns
         sites = Site.objects.all() if user.is_superuser else user.sites.filter(is_active=True)
@@ -313,8 +335,15 @@ class AdmissionForm(forms.Form):
                 .distinct()
                 .order_by("last_name", "first_name")
             )
-        if user.role == Role.CLINICIAN:
-            self.fields["primary_clinician"].initial = user.public_id
+        # Proposed members (patients.selectors.intake.proposed_care_team); the clinician may change them.
+        for name, (team_role, _staff_role) in self.TEAM_FIELDS.items():
+            proposal = (proposals or {}).get(team_role)
+            if proposal is not None:
+                self.fields[name].initial = proposal.user.public_id
+                self.fields[name].help_text = (
+                    f"Proposed: {proposal.why} ({proposal.caseload} current "
+                    f"patient{'' if proposal.caseload == 1 else 's'})."
+                )
         if not concerns:
             del self.fields["acknowledge_concerns"]
             del self.fields["admission_note"]

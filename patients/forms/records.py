@@ -1,9 +1,11 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
+from django.core.exceptions import ValidationError
 
 from iop.accounts.models import Site
 from iop.core.forms import VersionField
+from iop.core.text_limits import REASON_MAX
 from patients.models import BreakGlassReason, Patient
 from patients.services.records import (
     PATIENT_CONTACT_FIELDS,
@@ -12,6 +14,7 @@ from patients.services.records import (
     PATIENT_EMERGENCY_CONTACT_FIELDS,
     PATIENT_IDENTITY_FIELDS,
     PATIENT_SPECIAL_POPULATION_FIELDS,
+    validate_date_of_birth,
 )
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -22,6 +25,17 @@ class _CrispyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+def clean_date_of_birth_field(form: forms.Form):
+    """The service's own date-of-birth rule, run with the form's other checks (all errors at once)."""
+    date_of_birth = form.cleaned_data.get("date_of_birth")
+    if date_of_birth:
+        try:
+            validate_date_of_birth(date_of_birth)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["date_of_birth"]) from None
+    return date_of_birth
 
 
 def _row(*names: str) -> Div:
@@ -74,6 +88,9 @@ class PatientRecordForm(forms.ModelForm):
         initial["version"] = patient.version
         return initial
 
+    def clean_date_of_birth(self):
+        return clean_date_of_birth_field(self)
+
     def changes(self) -> dict:
         return {name: self.cleaned_data[name] for name in PATIENT_EDITABLE_FIELDS}
 
@@ -98,6 +115,7 @@ class BreakGlassForm(_CrispyForm):
     )
     category = forms.ChoiceField(choices=BreakGlassReason.choices, label="Why", widget=forms.RadioSelect)
     reason = forms.CharField(
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="In a sentence",
         help_text="Why you need this chart now. Your access is logged, time-limited and reviewed by admins.",

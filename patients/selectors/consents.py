@@ -20,9 +20,6 @@ from django.utils import timezone
 
 from iop.accounts.models import WEEKDAY_NAMES
 from patients.models import AvailabilityWindow, Consent, ConsentKind, Medication, Patient
-from patients.services.consents import CONSENT_ROLES
-from patients.services.medications import MEDICATION_ROLES
-from patients.services.schedule_constraints import AVAILABILITY_ROLES
 
 INTAKE_CARD_INACTIVE_CONSENTS = 10
 INTAKE_CARD_PAST_MEDICATIONS = 10
@@ -177,8 +174,4 @@ def intake_card_context(patient) -> dict:
         "medications_current": list(current_medications(patient, on=today)),
         "medications_past": past[:INTAKE_CARD_PAST_MEDICATIONS],
         "medications_past_more": len(past) > INTAKE_CARD_PAST_MEDICATIONS,
-        # Which buttons the card shows (the pages check again).
-        "consent_roles": CONSENT_ROLES,
-        "availability_roles": AVAILABILITY_ROLES,
-        "medication_roles": MEDICATION_ROLES,
     }

@@ -5,13 +5,15 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from iop.accounts.models import Role, Site
+from iop.accounts.models import Role, Site, User
 from patients.models import (
     AsamAssessment,
+    CareTeamRole,
     ClinicalAlert,
     Consent,
     ConsentKind,
     EligibilityReview,
+    EpisodeStatus,
     InstrumentResponse,
     Patient,
     Referral,
@@ -89,6 +91,65 @@ def intake_clinicians_at(site: Site):
     return colleagues_at(site, roles=[Role.CLINICIAN, Role.MEDICAL])
 
 
+# Who fills each place on a new care team (the admit form's fields), by staff role.
+CARE_TEAM_STAFF_ROLES = {
+    CareTeamRole.PRIMARY_CLINICIAN: Role.CLINICIAN,
+    CareTeamRole.CASE_MANAGER: Role.CASE_MANAGER,
+    CareTeamRole.MEDICAL: Role.MEDICAL,
+    CareTeamRole.PEER_SUPPORT: Role.PEER_SUPPORT,
+}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed care-team member and why: `caseload` is their current number of patients."""
+
+    user: User
+    caseload: int
+    why: str
+
+
+def staff_by_caseload(site: Site, roles) -> QuerySet[User]:
+    """Active staff of `roles` at `site`, least loaded first. Caseload: the active episodes on
+    whose care team they currently are, in any place and at any site (one query)."""
+    current = Q(care_teams__ended_on__isnull=True, care_teams__episode__status=EpisodeStatus.ACTIVE)
+    return (
+        User.objects.filter(sites=site, role__in=roles, is_active=True)
+        .annotate(caseload=Count("care_teams__episode", filter=current, distinct=True))
+        .order_by("caseload", "last_name", "first_name", "id")
+    )
+
+
+def proposed_care_team(*, site: Site, referral: Referral | None, actor) -> dict[str, Proposal]:
+    """What the admit form proposes for each place on the care team (the clinician may change it).
+
+    The primary clinician is the referral's intake clinician (who screened the person), else the
+    admitting clinician, else the site's least-loaded clinician; the case manager, medical and
+    peer-support places go to the site's least-loaded active staff of that role. A place with
+    nobody to propose is left out. One query.
+    """
+    staff = list(staff_by_caseload(site, CARE_TEAM_STAFF_ROLES.values()))
+    proposals: dict[str, Proposal] = {}
+    for team_role, staff_role in CARE_TEAM_STAFF_ROLES.items():
+        least_loaded = next((user for user in staff if user.role == staff_role), None)
+        if least_loaded is not None:
+            proposals[team_role] = Proposal(
+                least_loaded,
+                least_loaded.caseload,
+                f"the {site.name} {staff_role.label.lower()} with the fewest current patients",
+            )
+    by_pk = {user.pk: user for user in staff if user.role == Role.CLINICIAN}
+    for candidate, why in (
+        (referral.intake_clinician_id if referral else None, "the intake clinician who screened them"),
+        (getattr(actor, "pk", None), "you, admitting"),
+    ):
+        if candidate in by_pk:
+            user = by_pk[candidate]
+            proposals[CareTeamRole.PRIMARY_CLINICIAN] = Proposal(user, user.caseload, why)
+            break
+    return proposals
+
+
 @dataclass
 class AdmissionReadiness:
     """What the admitting clinician must see before admitting: blockers stop admission;
@@ -150,6 +211,30 @@ def withdrawal_flags_in(responses) -> list[str]:
     return messages
 
 
+# What the intake checklist's "Patient record: contact, emergency contact, payer" step needs before
+# it is done: a way to reach the patient, where they live, someone to call in an emergency, and
+# who pays ("Self-pay" is a payer). Each entry: (what is missing, the fields any one of which fills it).
+INTAKE_RECORD_NEEDS = (
+    ("a phone number or email", ("phone", "email")),
+    ("address", ("address_line1",)),
+    ("city", ("city",)),
+    ("state", ("state",)),
+    ("postal code", ("postal_code",)),
+    ("emergency contact's name", ("emergency_contact_name",)),
+    ("emergency contact's phone", ("emergency_contact_phone",)),
+    ("payer (or “Self-pay”)", ("payer",)),
+)
+
+
+def missing_from_intake_record(patient: Patient) -> list[str]:
+    """What the patient record still lacks for intake (empty: the step is done). No query."""
+    return [
+        label
+        for label, fields in INTAKE_RECORD_NEEDS
+        if not any(str(getattr(patient, name) or "").strip() for name in fields)
+    ]
+
+
 def intake_card_context(patient: Patient) -> dict:
     """The Intake tab's intake checklist for the patient's open referral, if any."""
     referral = open_referral_of(patient)
@@ -157,6 +242,7 @@ def intake_card_context(patient: Patient) -> dict:
         return {"open_referral": None, "past_referrals": Referral.objects.filter(patient=patient)[:10]}
     return {
         "open_referral": referral,
+        "record_missing": missing_from_intake_record(patient),
         "eligibility": referral.eligibility_reviews.select_related("reviewed_by").first(),
         "readiness": admission_readiness(patient, referral),
         "past_referrals": Referral.objects.filter(patient=patient).exclude(pk=referral.pk)[:10],

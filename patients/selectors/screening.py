@@ -5,8 +5,22 @@ caller already obtained through `get_visible_patient`; the cross-patient ones st
 `visible_patients(user)`.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
-from django.db.models import Count, F, QuerySet, Window
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -14,6 +28,7 @@ from iop.accounts.models import Role
 from patients.access import visible_patients
 from patients.instruments import (
     CIWA_AR,
+    COWS,
     FLAG_CLINICALLY_SIGNIFICANT,
     FLAG_FURTHER_EVALUATION,
     FLAG_HIGH_SUICIDE_RISK,
@@ -28,7 +43,15 @@ from patients.instruments import (
 )
 from patients.instruments.definitions import Band, Instrument
 from patients.instruments.engine import parse_band_setting
-from patients.models import AsamAssessment, InstrumentResponse, Patient, Referral
+from patients.models import (
+    AsamAssessment,
+    CareTeamMember,
+    EpisodeStatus,
+    InstrumentResponse,
+    Patient,
+    Referral,
+    ReferralStatus,
+)
 from patients.selectors.intake import open_referral_of
 
 # How many administrations per instrument the chart on the Intake tab draws (newest kept).
@@ -223,6 +246,14 @@ def _series_entry(instrument: Instrument | None, code: str) -> dict:
     elif instrument is not None:
         entry["min"] = instrument.min_total
         entry["max"] = instrument.max_total
+        # The y axis's ticks: where each band starts (AUDIT-C: its bands differ by sex, so only
+        # the numbers where any band starts, unnamed).
+        bands = installation_bands(instrument.code) or instrument.bands  # CIWA-Ar's are configurable
+        if bands:
+            entry["bands"] = [{"name": band.name, "low": band.low} for band in bands]
+        elif instrument.bands_by_sex:
+            lows = sorted({band.low for bands in instrument.bands_by_sex.values() for band in bands})
+            entry["bands"] = [{"name": "", "low": low} for low in lows]
     return entry
 
 
@@ -363,11 +394,71 @@ def intake_card_context(patient) -> dict:
         ],
         "screening_results": results,
         "screening_series": score_series(patient),
-        "screening_instrument_roles": sorted(INSTRUMENT_ROLES),
-        "screening_asam_roles": sorted(ASAM_ROLES),
         "screening_referral": referral,
         "asam_latest": asam_latest,
         "asam_count": patient.asam_assessments.count() if asam_rows else 0,
         "referral_asam": current_asam,
         "referral_instrument_count": referral_instrument_count(referral) if results else 0,
     }
+
+
+# --- withdrawal assessments due (the medical home) --------------------------------------------
+
+WITHDRAWAL_INSTRUMENTS = (CIWA_AR, COWS)
+# Re-assess at least weekly while a patient is in intake or in Phase 1 (the early weeks, when
+# withdrawal risk is highest for an outpatient), and at the next visit after a moderate or worse
+# result (CLINICAL.md: moderate or worse means withdrawal management or medical review first).
+WITHDRAWAL_RECHECK = timedelta(days=7)
+WITHDRAWAL_MODERATE_OR_WORSE = ("moderate", "moderately severe", "severe")
+WITHDRAWAL_DUE_ON_HOME = 20
+
+
+def withdrawal_assessments_due(user) -> QuerySet[Patient]:
+    """Patients for whom `user` should give a CIWA-Ar or COWS now: those in Phase 1 on the user's
+    current care teams and those in intake (an open referral) at the user's sites, whose last
+    CIWA-Ar/COWS is missing, older than WITHDRAWAL_RECHECK, or moderate or worse. Most urgent
+    first (moderate or worse, then never assessed, then the oldest). Scoped by
+    `patients.access.visible_patients`; a fixed number of queries.
+
+    Each row carries `withdrawal_last_at`, `withdrawal_last_code`, `withdrawal_last_band`.
+    """
+    site_ids = [site.pk for site in user.sites.all()] if not user.is_superuser else None
+    phase_1 = CareTeamMember.objects.filter(
+        user=user,
+        ended_on__isnull=True,
+        episode__status=EpisodeStatus.ACTIVE,
+        episode__current_phase__order=1,
+    ).values("episode__patient_id")
+    in_intake = Referral.objects.filter(status=ReferralStatus.OPEN)
+    if site_ids is not None:
+        in_intake = in_intake.filter(site_id__in=site_ids)
+    latest = InstrumentResponse.objects.filter(
+        patient=OuterRef("pk"), instrument_code__in=WITHDRAWAL_INSTRUMENTS
+    ).order_by("-administered_at", "-id")
+    stale_before = timezone.now() - WITHDRAWAL_RECHECK
+    return (
+        visible_patients(user)
+        .filter(Q(pk__in=phase_1) | Q(pk__in=in_intake.values("patient_id")))
+        .annotate(
+            withdrawal_last_at=Subquery(latest.values("administered_at")[:1]),
+            withdrawal_last_code=Subquery(latest.values("instrument_code")[:1]),
+            withdrawal_last_band=Subquery(latest.values("band")[:1]),
+        )
+        .filter(
+            Q(withdrawal_last_at__isnull=True)
+            | Q(withdrawal_last_at__lt=stale_before)
+            | Q(withdrawal_last_band__in=WITHDRAWAL_MODERATE_OR_WORSE)
+        )
+        .annotate(
+            withdrawal_urgency=Case(
+                When(withdrawal_last_band__in=WITHDRAWAL_MODERATE_OR_WORSE, then=Value(0)),
+                When(withdrawal_last_at__isnull=True, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .select_related("current_episode__current_phase")
+        .order_by(
+            "withdrawal_urgency", F("withdrawal_last_at").asc(nulls_first=True), "legal_last_name", "id"
+        )
+    )

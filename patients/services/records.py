@@ -86,7 +86,9 @@ def _require_site(actor, site: Site) -> None:
         raise ValidationError({"site": "You do not work at that site."})
 
 
-def _validate_date_of_birth(date_of_birth: date) -> None:
+def validate_date_of_birth(date_of_birth: date) -> None:
+    """Refuse a date of birth in the future or more than 120 years ago (forms call it too, so that
+    the message comes with the form's other errors, not in a second round)."""
     today = timezone.localdate()
     if date_of_birth > today:
         raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
@@ -108,7 +110,7 @@ def register_patient(*, actor, site: Site, **fields) -> Patient:
     ]
     if missing:
         raise ValidationError({name: "This field is required." for name in missing})
-    _validate_date_of_birth(fields["date_of_birth"])
+    validate_date_of_birth(fields["date_of_birth"])
     values = {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
     for _attempt in range(5):
         try:
@@ -134,7 +136,7 @@ def update_patient(
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
     if "date_of_birth" in changes:
-        _validate_date_of_birth(changes["date_of_birth"])
+        validate_date_of_birth(changes["date_of_birth"])
     changed = [name for name, value in changes.items() if getattr(patient, name) != value]
     for name in changed:
         value = changes[name]

@@ -22,7 +22,13 @@ from patients.forms.intake import (
 )
 from patients.models import Urgency
 from patients.selectors import active_programs
-from patients.selectors.intake import admission_readiness, describe_duplicates, intake_queue, open_referral_of
+from patients.selectors.intake import (
+    admission_readiness,
+    describe_duplicates,
+    intake_queue,
+    open_referral_of,
+    proposed_care_team,
+)
 from patients.services import intake as intake_services
 from patients.services import records as record_services
 from patients.views.records import chart_context
@@ -179,12 +185,14 @@ def admit(request, public_id):
     patient = get_visible_patient(request.user, public_id)
     referral = open_referral_of(patient)
     readiness = admission_readiness(patient, referral)
+    site = referral.site if referral else patient.site
     form = AdmissionForm(
         request.POST or None,
         user=request.user,
-        site=referral.site if referral else patient.site,
+        site=site,
         programs=active_programs(),
         concerns=readiness.concerns,
+        proposals=proposed_care_team(site=site, referral=referral, actor=request.user),
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,5 +1,7 @@
 """Patient list, chart and emergency access. Thin: validate, call a service, render."""
 
+from functools import cached_property
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -29,7 +31,10 @@ from patients.selectors import consents as consent_selectors
 from patients.selectors import intake as intake_selectors
 from patients.selectors import screening as screening_selectors
 from patients.selectors.records import duplicate_attachment_log
+from patients.services import consents as consent_services
+from patients.services import medications as medication_services
 from patients.services import records as services
+from patients.services import schedule_constraints as availability_services
 
 CHART_TABS = [
     ("intake", "Intake", "clipboard2-pulse"),
@@ -122,6 +127,55 @@ def _visible_tabs(user):
     return [tab for tab in CHART_TABS if tab[0] != "audit" or may_see_audit_history(user)]
 
 
+class ChartPermissions:
+    """Which links and buttons the chart offers: each is exactly the check the view behind it
+    makes (role predicate, then the clinical-write rule of `patients.access`), so a shown link
+    never leads to a refusal. Evaluated only when a template asks, and each once.
+
+    The write rule with and without emergency access differs only by the grant the read went
+    through (`break_glass_grant`, from `record_chart_view`), so it is computed once.
+    """
+
+    def __init__(self, user, patient, break_glass_grant):
+        self.user, self.patient, self.break_glass_grant = user, patient, break_glass_grant
+
+    @cached_property
+    def _writes_clinical(self) -> bool:  # an emergency assessment included (instruments, ASAM)
+        return access.may_write_clinical(self.user, self.patient, allow_break_glass=True)
+
+    @cached_property
+    def _writes_record(self) -> bool:  # standing reach only (consents, availability, medications)
+        return self._writes_clinical and self.break_glass_grant is None
+
+    @cached_property
+    def edit_record(self) -> bool:
+        return may_register_patients(self.user)
+
+    @cached_property
+    def admit(self) -> bool:
+        return may_admit(self.user)
+
+    @cached_property
+    def administer(self) -> bool:  # patients.views.screening.administer_instrument
+        return screening_selectors.may_administer_instruments(self.user) and self._writes_clinical
+
+    @cached_property
+    def assess_asam(self) -> bool:  # patients.views.screening.new_asam
+        return screening_selectors.may_assess_asam(self.user) and self._writes_clinical
+
+    @cached_property
+    def record_consents(self) -> bool:  # patients.views.consents.consent_create
+        return consent_services.may_record_consents(self.user) and self._writes_record
+
+    @cached_property
+    def edit_availability(self) -> bool:  # patients.views.consents.availability_create
+        return availability_services.may_edit_availability(self.user) and self._writes_record
+
+    @cached_property
+    def edit_medications(self) -> bool:  # patients.views.consents.medication_create
+        return medication_services.may_edit_medications(self.user) and self._writes_record
+
+
 def chart_context(request, patient, tab: str) -> dict:
     """Everything the chart layout (header, tabs) needs; records the chart read in the audit trail.
 
@@ -136,13 +190,8 @@ def chart_context(request, patient, tab: str) -> dict:
         "tab": tab,
         "nav": "patients",
         "break_glass_grant": break_glass_grant,
-        # What the chart offers this role: the same predicates that guard the views behind it.
-        "may": {
-            "edit_record": may_register_patients(request.user),
-            "admit": may_admit(request.user),
-            "assess_asam": screening_selectors.may_assess_asam(request.user),
-            "administer": screening_selectors.may_administer_instruments(request.user),
-        },
+        # What the chart offers this user for this patient: the predicates of the views behind it.
+        "may": ChartPermissions(request.user, patient, break_glass_grant),
         # Minimum necessary by role (ADR 0008): which classes of the record the pages show.
         "sees": {
             "instrument_results": access.may_see_instrument_results(request.user),

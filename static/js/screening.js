@@ -72,6 +72,21 @@
     try { return JSON.parse(island.textContent) || []; } catch (error) { return []; }
   }
 
+  // The y axis of a scored instrument: one tick where each band starts, plus the maximum.
+  function bandTicks(entry) {
+    if (!entry.bands || !entry.bands.length) { return undefined; }
+    return function (axis) {
+      var values = entry.bands.map(function (band) { return band.low; });
+      if (values.indexOf(entry.max) === -1) { values.push(entry.max); }
+      axis.ticks = values.map(function (value) { return { value: value }; });
+    };
+  }
+
+  function bandLabel(entry, value) {
+    var named = (entry.bands || []).filter(function (band) { return band.low === value && band.name; });
+    return named.length ? value + " " + named[0].name : String(value);
+  }
+
   function drawCharts() {
     var canvases = document.querySelectorAll("canvas[data-score-chart]");
     if (!canvases.length || typeof window.Chart === "undefined") { return; }
@@ -98,6 +113,8 @@
         options: {
           animation: false,
           responsive: true,
+          // The canvas fills its .score-chart box (a fixed, readable height set in app.css).
+          maintainAspectRatio: false,
           plugins: {
             legend: { display: false },
             tooltip: {
@@ -113,12 +130,21 @@
             y: {
               min: entry.min,
               max: entry.max,
+              title: { display: true, text: tiers ? "Risk tier" : "Total score" },
+              // Ticks where the instrument's bands start (and at its maximum), named by band.
+              afterBuildTicks: bandTicks(entry),
               ticks: tiers ? {
                 stepSize: 1,
                 callback: function (value) { return tiers[value] !== undefined ? tiers[value] : ""; }
-              } : { precision: 0 }
+              } : {
+                precision: 0,
+                callback: function (value) { return bandLabel(entry, value); }
+              }
             },
-            x: { ticks: { maxRotation: 0, autoSkip: true } }
+            x: {
+              title: { display: true, text: "Administered" },
+              ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 6 }
+            }
           }
         }
       });
