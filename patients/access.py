@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from iop.accounts.models import Role
+from iop.core.request_facts import remember, remembered
 from patients.models import (
     BreakGlassGrant,
     CareTeamMember,
@@ -34,8 +35,12 @@ from patients.models import (
 INTAKE_ROLES = frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL})
 
 
-def _site_ids(user) -> list[int]:
-    return list(user.sites.values_list("id", flat=True))
+def site_ids_of(user) -> list[int]:
+    """The pks of `user`'s sites (asked once per request: every check below needs them)."""
+    return remembered(("site_ids", user.pk), lambda: list(user.sites.values_list("id", flat=True)))
+
+
+_site_ids = site_ids_of
 
 
 def _reach_ids(user, site_ids: list[int]) -> QuerySet:
@@ -80,20 +85,27 @@ def _reach_ids(user, site_ids: list[int]) -> QuerySet:
     return first.union(*rest)
 
 
-def _reach_of_one(user, site_ids: list[int]) -> Q:
+def _on_care_team_of_row(user, site_ids: list[int]) -> Exists:
+    """`user` is on the current care team of the row's patient, in an episode at their sites."""
+    return Exists(
+        CareTeamMember.objects.filter(
+            user=user, ended_on__isnull=True, episode__patient=OuterRef("pk"), episode__site_id__in=site_ids
+        )
+    )
+
+
+def _reach_of_one(user, site_ids: list[int], on_care_team: Exists | None = None) -> Q:
     """The same rules as `_reach_ids`, as a condition on one patient row (`pk=` or `public_id=`
     first): each EXISTS runs once, for that row."""
     if user.sees_whole_site:
         episode_at_my_site = Episode.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
         referral_at_my_site = Referral.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
         return Q(site_id__in=site_ids) | Exists(episode_at_my_site) | Exists(referral_at_my_site)
-    on_care_team = CareTeamMember.objects.filter(
-        user=user, ended_on__isnull=True, episode__patient=OuterRef("pk"), episode__site_id__in=site_ids
-    )
+    on_care_team = on_care_team if on_care_team is not None else _on_care_team_of_row(user, site_ids)
     break_glass = BreakGlassGrant.objects.filter(
         user=user, patient=OuterRef("pk"), expires_at__gt=timezone.now()
     )
-    reach = Exists(on_care_team) | Exists(break_glass)
+    reach = on_care_team | Exists(break_glass)
     if user.role in INTAKE_ROLES:
         never_admitted = ~Exists(Episode.objects.filter(patient=OuterRef("pk")))
         open_referral_here = Exists(
@@ -132,10 +144,21 @@ def get_visible_patient(user, public_id) -> Patient:
     if _may_see_anyone(user):
         found = Patient.objects.select_related("site").filter(public_id=public_id)
         if not user.is_superuser:
-            found = found.filter(_reach_of_one(user, _site_ids(user)))
+            site_ids = _site_ids(user)
+            if user.sees_whole_site:
+                found = found.filter(_reach_of_one(user, site_ids))
+            else:
+                # Whether they are on the care team comes with the row: then no emergency grant is
+                # what they read through, and `active_break_glass_grant` need not ask again.
+                on_care_team = _on_care_team_of_row(user, site_ids)
+                found = found.annotate(reached_through_care_team=on_care_team).filter(
+                    _reach_of_one(user, site_ids, on_care_team)
+                )
         patient = found.first()
     if patient is None:
         raise Http404("No such patient.")
+    if getattr(patient, "reached_through_care_team", False):
+        remember(("break_glass_grant", user.pk, patient.pk), None)
     return patient
 
 
@@ -151,15 +174,19 @@ def active_break_glass_grant(user, patient: Patient) -> BreakGlassGrant | None:
     """The grant through which `user` sees `patient`, when that is their only way in."""
     if user.is_superuser or user.sees_whole_site:
         return None
-    on_care_team = CareTeamMember.objects.filter(
-        user=user, ended_on__isnull=True, episode__patient=patient, episode__site__in=user.sites.all()
-    )
-    return (
-        BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
-        .filter(~Exists(on_care_team))
-        .order_by("-expires_at")
-        .first()
-    )
+
+    def grant():
+        on_care_team = CareTeamMember.objects.filter(
+            user=user, ended_on__isnull=True, episode__patient=patient, episode__site_id__in=_site_ids(user)
+        )
+        return (
+            BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
+            .filter(~Exists(on_care_team))
+            .order_by("-expires_at")
+            .first()
+        )
+
+    return remembered(("break_glass_grant", user.pk, patient.pk), grant)
 
 
 def may_manage_care_team(user, episode: Episode) -> bool:
@@ -167,7 +194,7 @@ def may_manage_care_team(user, episode: Episode) -> bool:
     the episode's current primary clinician and case manager. Never through break-the-glass."""
     if user.is_superuser:
         return True
-    if not user.sites.filter(pk=episode.site_id).exists():
+    if episode.site_id not in _site_ids(user):
         return False
     if user.sees_whole_site:
         return True
@@ -197,9 +224,9 @@ def may_write_clinical(user, patient: Patient, *, allow_break_glass: bool) -> bo
             "site_id", flat=True
         ),
     ]
-    if not user.sites.filter(pk__in=sites).exists():
+    if not set(sites) & set(_site_ids(user)):
         return False
-    if not visible_patients(user).filter(pk=patient.pk).exists():
+    if not can_see_patient(user, patient):
         return False
     return allow_break_glass or active_break_glass_grant(user, patient) is None
 
@@ -228,7 +255,7 @@ def has_standing_reach(user, patient: Patient) -> bool:
     # Seen through a grant and not on the care team: the intake pool is the only other way in.
     if user.role not in INTAKE_ROLES:
         return False
-    site_ids = list(user.sites.values_list("id", flat=True))
+    site_ids = _site_ids(user)
     never_admitted_here = patient.site_id in site_ids and not Episode.objects.filter(patient=patient).exists()
     return (
         never_admitted_here

@@ -150,9 +150,13 @@ def withdrawal_flags_in(responses) -> list[str]:
     return messages
 
 
-def intake_card_context(patient: Patient) -> dict:
-    """The Intake tab's intake checklist for the patient's open referral, if any."""
-    referral = open_referral_of(patient)
+_UNREAD = object()
+
+
+def intake_card_context(patient: Patient, *, referral=_UNREAD) -> dict:
+    """The Intake tab's intake checklist for the patient's open referral, if any (`referral`:
+    the open referral when the caller has read it already)."""
+    referral = open_referral_of(patient) if referral is _UNREAD else referral
     if referral is None:
         return {"open_referral": None, "past_referrals": Referral.objects.filter(patient=patient)[:10]}
     return {

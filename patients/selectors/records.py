@@ -86,15 +86,23 @@ class ChartHeader:
     age: int
 
 
-def chart_header(patient: Patient) -> ChartHeader:
-    episode = (
-        Episode.objects.select_related("program", "current_phase", "site")
-        .filter(pk=patient.current_episode_id)
-        .first()
-    )
-    care_team = (
-        list(episode.care_team.filter(ended_on__isnull=True).select_related("user")) if episode else []
-    )
+def chart_header(patient: Patient, *, episodes: list[Episode] | None = None) -> ChartHeader:
+    """The chart's header. `episodes`: the patient's episodes from `episodes_of` when the page
+    has them already (the current one and its care team are taken from them)."""
+    if patient.current_episode_id is None:
+        episode, care_team = None, []
+    elif episodes is not None:
+        episode = next((each for each in episodes if each.pk == patient.current_episode_id), None)
+        care_team = [member for member in episode.care_team.all() if member.ended_on is None] if episode else []
+    else:
+        episode = (
+            Episode.objects.select_related("program", "current_phase", "site")
+            .filter(pk=patient.current_episode_id)
+            .first()
+        )
+        care_team = (
+            list(episode.care_team.filter(ended_on__isnull=True).select_related("user")) if episode else []
+        )
     alerts = list(patient.alerts.filter(resolved_at__isnull=True))
     return ChartHeader(patient, episode, care_team, alerts, patient.age_on(timezone.localdate()))
 

@@ -13,11 +13,13 @@ from iop.accounts.permissions import ADMITTING_ROLES, PATIENT_WRITER_ROLES, may_
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event, record_events
 from iop.core.concurrency import StaleEdit, save_if_unchanged
+from iop.core.request_facts import forget
 from patients.access import (
     active_break_glass_grant,
     may_manage_care_team,
     require_clinical_write,
     require_standing_reach,
+    site_ids_of,
 )
 from patients.models import (
     AlertSeverity,
@@ -342,7 +344,7 @@ def record_chart_views(*, actor, patients, section: str, kind: str = "chart") ->
                 user=actor,
                 ended_on__isnull=True,
                 episode__patient__in=patients,
-                episode__site__in=actor.sites.all(),
+                episode__site_id__in=site_ids_of(actor),
             ).values_list("episode__patient_id", flat=True)
         )
         for grant in BreakGlassGrant.objects.filter(
@@ -393,6 +395,7 @@ def break_the_glass(*, actor, mrn: str, category: str, reason: str) -> BreakGlas
         reason=reason,
         expires_at=timezone.now() + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
     )
+    forget()  # a remembered "no grant" for this patient is no longer true (iop.core.request_facts)
     audit_patient_change(
         actor, AuditAction.BREAK_GLASS, grant, patient, reason=f"{grant.get_category_display()}: {reason}"
     )
