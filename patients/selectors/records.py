@@ -93,7 +93,9 @@ def chart_header(patient: Patient, *, episodes: list[Episode] | None = None) -> 
         episode, care_team = None, []
     elif episodes is not None:
         episode = next((each for each in episodes if each.pk == patient.current_episode_id), None)
-        care_team = [member for member in episode.care_team.all() if member.ended_on is None] if episode else []
+        care_team = (
+            [member for member in episode.care_team.all() if member.ended_on is None] if episode else []
+        )
     else:
         episode = (
             Episode.objects.select_related("program", "current_phase", "site")
