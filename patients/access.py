@@ -33,6 +33,8 @@ from patients.models import (
 )
 
 INTAKE_ROLES = frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL})
+# A reach larger than this stays a subquery (docs/decisions/0009-performance-budget.md).
+REACH_AS_LIST_UP_TO = 5000
 
 
 def site_ids_of(user) -> list[int]:
@@ -56,10 +58,10 @@ def _reach_ids(user, site_ids: list[int]) -> QuerySet:
         parts = [
             Episode.objects.filter(site_id__in=site_ids)
             .exclude(patient__site_id__in=site_ids)
-            .values("patient_id"),
+            .values_list("patient_id", flat=True),
             Referral.objects.filter(site_id__in=site_ids)
             .exclude(patient__site_id__in=site_ids)
-            .values("patient_id"),
+            .values_list("patient_id", flat=True),
         ]
     else:
         # Care-team membership counts only at the user's current sites: taking someone off a
@@ -67,8 +69,10 @@ def _reach_ids(user, site_ids: list[int]) -> QuerySet:
         parts = [
             CareTeamMember.objects.filter(
                 user=user, ended_on__isnull=True, episode__site_id__in=site_ids
-            ).values("episode__patient_id"),
-            BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values("patient_id"),
+            ).values_list("episode__patient_id", flat=True),
+            BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values_list(
+                "patient_id", flat=True
+            ),
         ]
         if user.role in INTAKE_ROLES:
             parts += [
@@ -76,9 +80,9 @@ def _reach_ids(user, site_ids: list[int]) -> QuerySet:
                 # index on `current_episode IS NULL` narrows it first).
                 Patient.objects.filter(site_id__in=site_ids, current_episode__isnull=True)
                 .filter(~Exists(Episode.objects.filter(patient=OuterRef("pk"))))
-                .values("pk"),
-                Referral.objects.filter(status=ReferralStatus.OPEN, site_id__in=site_ids).values(
-                    "patient_id"
+                .values_list("pk", flat=True),
+                Referral.objects.filter(status=ReferralStatus.OPEN, site_id__in=site_ids).values_list(
+                    "patient_id", flat=True
                 ),
             ]
     first, *rest = (part.order_by() for part in parts)
@@ -127,7 +131,14 @@ def visible_patients(user) -> QuerySet[Patient]:
     site_ids = _site_ids(user)
     if user.sees_whole_site:
         return Patient.objects.filter(Q(site_id__in=site_ids) | Q(pk__in=_reach_ids(user, site_ids)))
-    return Patient.objects.filter(pk__in=_reach_ids(user, site_ids))
+    # The reach of a care-team member is small (their caseload, their grants, their sites'
+    # intake pool): read it once and hand PostgreSQL the pks, so that every query built on
+    # this one (the page, its COUNT, a search) is an index lookup of those rows instead of a
+    # join it must plan against the whole table, and the UNION is compiled and run once.
+    reach = remembered(("reach", user.pk), lambda: list(_reach_ids(user, site_ids)), reads_only=True)
+    if len(reach) > REACH_AS_LIST_UP_TO:
+        return Patient.objects.filter(pk__in=_reach_ids(user, site_ids))
+    return Patient.objects.filter(pk__in=reach)
 
 
 class NoSuchPatient(Http404):
@@ -142,7 +153,11 @@ def get_visible_patient(user, public_id) -> Patient:
     """The patient if `user` may see them, else 404 (never 403: existence is not disclosed)."""
     patient = None
     if _may_see_anyone(user):
-        found = Patient.objects.select_related("site").filter(public_id=public_id)
+        # With the current episode (program, phase, site): most pages that open a patient show
+        # it (the chart header), and one query with joins costs less than a second query.
+        found = Patient.objects.select_related(
+            "site", "current_episode__program", "current_episode__current_phase", "current_episode__site"
+        ).filter(public_id=public_id)
         if not user.is_superuser:
             site_ids = _site_ids(user)
             if user.sees_whole_site:

@@ -34,7 +34,7 @@ def _link_of(entry: AuditEntry) -> ChainLink:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # part of the caller's transaction: no savepoint round trips
 def record_event(
     *,
     actor,
@@ -69,7 +69,7 @@ def record_event(
     return entry
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_events(*, actor, action: AuditAction | str, events: list[dict]) -> list[AuditEntry]:
     """Append several entries at once (one lock, one insert): e.g. one read per patient on an
     API list page. Each event: object_type, object_id, patient_public_id, reason (optional)."""

@@ -17,10 +17,17 @@ T = TypeVar("T")
 _facts: ContextVar[dict | None] = ContextVar("request_facts", default=None)
 
 
-def remembered(key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()`'s answer, worked out once per request for `key` (every time outside one)."""
+_SAFE = "request_facts.safe_method"
+
+
+def remembered(key: Hashable, compute: Callable[[], T], *, reads_only: bool = False) -> T:
+    """`compute()`'s answer, worked out once per request for `key` (every time outside one).
+
+    `reads_only`: remember it only in a request that changes nothing (GET, HEAD, OPTIONS): for
+    facts that many writes change (who is on which care team) and nothing calls `forget` for.
+    """
     facts = _facts.get()
-    if facts is None:
+    if facts is None or (reads_only and not facts.get(_SAFE)):
         return compute()
     if key not in facts:
         facts[key] = compute()
@@ -38,7 +45,9 @@ def forget() -> None:
     """Drop what this request remembered (after a write that changes it)."""
     facts = _facts.get()
     if facts is not None:
+        safe = facts.get(_SAFE)
         facts.clear()
+        facts[_SAFE] = safe
 
 
 class RequestFactsMiddleware:
@@ -48,7 +57,7 @@ class RequestFactsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _facts.set({})
+        token = _facts.set({_SAFE: request.method in ("GET", "HEAD", "OPTIONS")})
         try:
             return self.get_response(request)
         finally:

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from iop.accounts.models import Role, Site
@@ -36,23 +37,48 @@ def visible_referrals(user) -> QuerySet[Referral]:
     )
 
 
-def intake_queue(user) -> QuerySet[Referral]:
-    """Open referrals at the user's sites, oldest first, with what each still needs."""
+def open_referrals_for_queue(user) -> QuerySet[Referral]:
+    """The intake queue's referrals (open, at the user's sites), oldest first, and nothing else:
+    filter and paginate this, then read the page's rows with `with_intake_progress`."""
+    if user.is_superuser:
+        referrals = Referral.objects.all()
+    else:
+        from patients.access import site_ids_of
+
+        referrals = Referral.objects.filter(site_id__in=site_ids_of(user))
+    return referrals.filter(status=ReferralStatus.OPEN).order_by("referred_at", "id")
+
+
+def with_intake_progress(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """`referrals` with their person, site, intake clinician and what each still needs."""
     active_treatment_consent = Consent.objects.filter(
         patient=OuterRef("patient"), kind=ConsentKind.TREATMENT, revoked_at__isnull=True
     ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
-    return (
-        Referral.objects.filter(status=ReferralStatus.OPEN, site__in=referral_sites_of(user))
-        .select_related("patient", "site", "intake_clinician")
-        .annotate(
-            # This referral's own screening: a readmission starts from scratch.
-            instruments_done=Count("instrument_responses", distinct=True),
-            has_asam=Exists(AsamAssessment.objects.filter(referral=OuterRef("pk"))),
-            has_eligibility=Exists(EligibilityReview.objects.filter(referral=OuterRef("pk"))),
-            has_treatment_consent=Exists(active_treatment_consent),
-        )
-        .order_by("referred_at", "id")
+    return referrals.select_related("patient", "site", "intake_clinician").annotate(
+        # This referral's own screening: a readmission starts from scratch.
+        instruments_done=Coalesce(
+            Subquery(
+                InstrumentResponse.objects.filter(referral=OuterRef("pk"))
+                .order_by()
+                .values("referral")
+                .annotate(count=Count("pk"))
+                .values("count")
+            ),
+            0,
+        ),
+        has_asam=Exists(AsamAssessment.objects.filter(referral=OuterRef("pk"))),
+        has_eligibility=Exists(EligibilityReview.objects.filter(referral=OuterRef("pk"))),
+        has_treatment_consent=Exists(active_treatment_consent),
     )
+
+
+def intake_queue(user) -> QuerySet[Referral]:
+    """Open referrals at the user's sites, oldest first, with what each still needs.
+
+    A page of the queue reads `open_referrals_for_queue` (the page's pks, from an index) and
+    then `with_intake_progress` for those rows only, so its cost does not grow with the queue.
+    """
+    return with_intake_progress(open_referrals_for_queue(user))
 
 
 def open_referral_of(patient: Patient) -> Referral | None:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -48,14 +48,14 @@ def patient_list_for(user) -> QuerySet[Patient]:
 
 def caseload_for(user) -> QuerySet[Patient]:
     """Patients with an active episode whose current care team includes `user`."""
+    on_current_team = CareTeamMember.objects.filter(
+        episode=OuterRef("current_episode"), user=user, ended_on__isnull=True
+    )
+    # EXISTS rather than a join (no DISTINCT over whole rows, for the page and for its COUNT).
     return (
         patient_list_for(user)
-        .filter(
-            current_episode__status=EpisodeStatus.ACTIVE,
-            current_episode__care_team__user=user,
-            current_episode__care_team__ended_on__isnull=True,
-        )
-        .distinct()
+        .filter(current_episode__status=EpisodeStatus.ACTIVE)
+        .filter(Exists(on_current_team))
     )
 
 
@@ -98,7 +98,9 @@ def chart_header(patient: Patient, *, episodes: list[Episode] | None = None) -> 
         )
     else:
         episode = (
-            Episode.objects.select_related("program", "current_phase", "site")
+            patient.current_episode  # already read with the patient (`get_visible_patient`)
+            if Patient.current_episode.is_cached(patient)
+            else Episode.objects.select_related("program", "current_phase", "site")
             .filter(pk=patient.current_episode_id)
             .first()
         )

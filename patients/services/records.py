@@ -305,7 +305,7 @@ def set_care_team(
     return episode
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_chart_view(*, actor, patient: Patient, section: str) -> BreakGlassGrant | None:
     """Every read of a chart is audited; a break-the-glass read names the grant it went through.
 
@@ -323,7 +323,7 @@ def record_chart_view(*, actor, patient: Patient, section: str) -> BreakGlassGra
     return grant
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_list_disclosure(*, actor, patients, section: str) -> None:
     """A list that shows identifiable patients (a list page, search results, an API list page)
     discloses each of them: one audited read per distinct patient (`patients.list.<section>`),
@@ -331,7 +331,7 @@ def record_list_disclosure(*, actor, patients, section: str) -> None:
     record_chart_views(actor=actor, patients=patients, section=section, kind="list")
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_chart_views(*, actor, patients, section: str, kind: str = "chart") -> None:
     """One audited chart read per distinct patient (an API list page), in one append."""
     patients = list({patient.pk: patient for patient in patients}.values())
@@ -339,17 +339,25 @@ def record_chart_views(*, actor, patients, section: str, kind: str = "chart") ->
         return
     grants = {}
     if not (actor.is_superuser or actor.sees_whole_site):
-        on_team = set(
-            CareTeamMember.objects.filter(
-                user=actor,
-                ended_on__isnull=True,
-                episode__patient__in=patients,
-                episode__site_id__in=site_ids_of(actor),
-            ).values_list("episode__patient_id", flat=True)
+        live = list(
+            BreakGlassGrant.objects.filter(
+                user=actor, patient__in=patients, expires_at__gt=timezone.now()
+            ).order_by("expires_at")
         )
-        for grant in BreakGlassGrant.objects.filter(
-            user=actor, patient__in=patients, expires_at__gt=timezone.now()
-        ).order_by("expires_at"):
+        # Care-team membership matters only for patients with a grant (rare): asked only then.
+        on_team = (
+            set(
+                CareTeamMember.objects.filter(
+                    user=actor,
+                    ended_on__isnull=True,
+                    episode__patient__in={grant.patient_id for grant in live},
+                    episode__site_id__in=site_ids_of(actor),
+                ).values_list("episode__patient_id", flat=True)
+            )
+            if live
+            else set()
+        )
+        for grant in live:
             if grant.patient_id not in on_team:
                 grants[grant.patient_id] = grant
     record_events(
