@@ -89,34 +89,38 @@ def _reach_ids(user, site_ids: list[int]) -> QuerySet:
     return first.union(*rest)
 
 
-def _on_care_team_of_row(user, site_ids: list[int]) -> Exists:
-    """`user` is on the current care team of the row's patient, in an episode at their sites."""
-    return Exists(
-        CareTeamMember.objects.filter(
-            user=user, ended_on__isnull=True, episode__patient=OuterRef("pk"), episode__site_id__in=site_ids
-        )
-    )
+def _reaches(user, patient: Patient, site_ids: list[int]) -> bool:
+    """The same rules as `_reach_ids`, for one patient row already read (not superuser).
 
-
-def _reach_of_one(user, site_ids: list[int], on_care_team: Exists | None = None) -> Q:
-    """The same rules as `_reach_ids`, as a condition on one patient row (`pk=` or `public_id=`
-    first): each EXISTS runs once, for that row."""
+    Small indexed lookups, cheapest and most common first, each only if the ones before did
+    not decide: a chart is mostly opened by its care team. Cheaper to build and run than one
+    query OR-ing four EXISTS (docs/decisions/0009-performance-budget.md).
+    """
     if user.sees_whole_site:
-        episode_at_my_site = Episode.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
-        referral_at_my_site = Referral.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
-        return Q(site_id__in=site_ids) | Exists(episode_at_my_site) | Exists(referral_at_my_site)
-    on_care_team = on_care_team if on_care_team is not None else _on_care_team_of_row(user, site_ids)
-    break_glass = BreakGlassGrant.objects.filter(
-        user=user, patient=OuterRef("pk"), expires_at__gt=timezone.now()
-    )
-    reach = on_care_team | Exists(break_glass)
-    if user.role in INTAKE_ROLES:
-        never_admitted = ~Exists(Episode.objects.filter(patient=OuterRef("pk")))
-        open_referral_here = Exists(
-            Referral.objects.filter(patient=OuterRef("pk"), status=ReferralStatus.OPEN, site_id__in=site_ids)
+        return (
+            patient.site_id in site_ids
+            or Episode.objects.filter(patient=patient, site_id__in=site_ids).exists()
+            or Referral.objects.filter(patient=patient, site_id__in=site_ids).exists()
         )
-        reach |= (Q(site_id__in=site_ids) & never_admitted) | open_referral_here
-    return reach
+    if CareTeamMember.objects.filter(
+        user=user, ended_on__isnull=True, episode__patient=patient, episode__site_id__in=site_ids
+    ).exists():
+        # On the care team: no emergency grant is what they read through.
+        remember(("break_glass_grant", user.pk, patient.pk), None)
+        return True
+    if BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now()).exists():
+        return True
+    if user.role not in INTAKE_ROLES:
+        return False
+    # The intake pool: never admitted at one of their sites (an episode exists when the record
+    # names a current one), or an open referral at one of their sites.
+    if (
+        patient.site_id in site_ids
+        and patient.current_episode_id is None
+        and not Episode.objects.filter(patient=patient).exists()
+    ):
+        return True
+    return Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN, site_id__in=site_ids).exists()
 
 
 def _may_see_anyone(user) -> bool:
@@ -155,25 +159,17 @@ def get_visible_patient(user, public_id) -> Patient:
     if _may_see_anyone(user):
         # With the current episode (program, phase, site): most pages that open a patient show
         # it (the chart header), and one query with joins costs less than a second query.
-        found = Patient.objects.select_related(
-            "site", "current_episode__program", "current_episode__current_phase", "current_episode__site"
-        ).filter(public_id=public_id)
-        if not user.is_superuser:
-            site_ids = _site_ids(user)
-            if user.sees_whole_site:
-                found = found.filter(_reach_of_one(user, site_ids))
-            else:
-                # Whether they are on the care team comes with the row: then no emergency grant is
-                # what they read through, and `active_break_glass_grant` need not ask again.
-                on_care_team = _on_care_team_of_row(user, site_ids)
-                found = found.annotate(reached_through_care_team=on_care_team).filter(
-                    _reach_of_one(user, site_ids, on_care_team)
-                )
-        patient = found.first()
+        patient = (
+            Patient.objects.select_related(
+                "site", "current_episode__program", "current_episode__current_phase", "current_episode__site"
+            )
+            .filter(public_id=public_id)
+            .first()
+        )
+        if patient is not None and not user.is_superuser and not _reaches(user, patient, _site_ids(user)):
+            patient = None
     if patient is None:
         raise Http404("No such patient.")
-    if getattr(patient, "reached_through_care_team", False):
-        remember(("break_glass_grant", user.pk, patient.pk), None)
     return patient
 
 
@@ -182,7 +178,9 @@ def can_see_patient(user, patient: Patient) -> bool:
         return False
     if user.is_superuser:
         return True
-    return Patient.objects.filter(pk=patient.pk).filter(_reach_of_one(user, _site_ids(user))).exists()
+    # The row as stored (the caller's copy may predate a change of site or episode).
+    row = Patient.objects.filter(pk=patient.pk).only("pk", "site_id", "current_episode_id").first()
+    return row is not None and _reaches(user, row, _site_ids(user))
 
 
 def active_break_glass_grant(user, patient: Patient) -> BreakGlassGrant | None:
