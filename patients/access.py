@@ -110,6 +110,7 @@ def _reaches(user, patient: Patient, site_ids: list[int]) -> bool:
         return True
     if BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now()).exists():
         return True
+    remember(("break_glass_grant", user.pk, patient.pk), None)  # no live grant: none to read through
     if user.role not in INTAKE_ROLES:
         return False
     # The intake pool: never admitted at one of their sites (an episode exists when the record

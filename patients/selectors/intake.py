@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from iop.accounts.models import Role, Site
@@ -19,6 +19,8 @@ from patients.models import (
     ReferralStatus,
 )
 from patients.selectors.consents import has_active_treatment_consent
+
+_UNREAD = object()  # "not passed": the function reads it itself
 
 # Levels of care that mean "IOP fits" (ASAM 2.1 in either edition).
 IOP_LEVELS = frozenset({"2.1"})
@@ -124,9 +126,14 @@ class AdmissionReadiness:
     concerns: list[str] = field(default_factory=list)
 
 
-def admission_readiness(patient: Patient, referral: Referral | None) -> AdmissionReadiness:
+def admission_readiness(
+    patient: Patient, referral: Referral | None, *, eligibility=_UNREAD, open_alerts=None
+) -> AdmissionReadiness:
     """Blockers and concerns before admitting. With an open referral, only that referral's
-    screening counts (a readmission is judged on this intake, not the last episode's)."""
+    screening counts (a readmission is judged on this intake, not the last episode's).
+
+    `eligibility` (the referral's latest review) and `open_alerts` (the patient's unresolved
+    alerts): when the caller has read them already."""
     readiness = AdmissionReadiness()
     if not has_active_treatment_consent(patient):
         readiness.blockers.append(
@@ -144,12 +151,15 @@ def admission_readiness(patient: Patient, referral: Referral | None) -> Admissio
         readiness.concerns.append(
             f"The ASAM assessment chose level {assessment.chosen_level}, not IOP (2.1)."
         )
-    eligibility = referral.eligibility_reviews.first() if referral else None
+    if eligibility is _UNREAD:
+        eligibility = referral.eligibility_reviews.first() if referral else None
     if referral is not None and eligibility is None:
         readiness.concerns.append("The eligibility checklist has not been completed.")
     elif eligibility is not None and eligibility.unmet_criteria:
         readiness.concerns.append("Eligibility not met: " + ", ".join(eligibility.unmet_criteria) + ".")
-    for alert in ClinicalAlert.objects.filter(patient=patient, resolved_at__isnull=True):
+    if open_alerts is None:
+        open_alerts = ClinicalAlert.objects.filter(patient=patient, resolved_at__isnull=True)
+    for alert in open_alerts:
         readiness.concerns.append(f"Open alert: {alert.message}")
     readiness.concerns.extend(withdrawal_flags_in(responses))
     return readiness
@@ -164,8 +174,20 @@ WITHDRAWAL_FLAGS = {
 def withdrawal_flags_in(responses) -> list[str]:
     """The latest CIWA-Ar and COWS among `responses` that recommend withdrawal management or review."""
     messages = []
-    for code in ("ciwa-ar", "cows"):
-        latest = responses.filter(instrument_code=code).order_by("-administered_at").first()
+    codes = ("ciwa-ar", "cows")
+    # The latest of each in one query (a window per instrument).
+    latest_of = {
+        response.instrument_code: response
+        for response in responses.filter(instrument_code__in=codes)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("instrument_code")], order_by=F("administered_at").desc()
+            )
+        )
+        .filter(rank=1)
+    }
+    for code in codes:
+        latest = latest_of.get(code)
         if latest is None:
             continue
         for flag, wording in WITHDRAWAL_FLAGS.items():
@@ -176,19 +198,17 @@ def withdrawal_flags_in(responses) -> list[str]:
     return messages
 
 
-_UNREAD = object()
-
-
-def intake_card_context(patient: Patient, *, referral=_UNREAD) -> dict:
+def intake_card_context(patient: Patient, *, referral=_UNREAD, open_alerts=None) -> dict:
     """The Intake tab's intake checklist for the patient's open referral, if any (`referral`:
-    the open referral when the caller has read it already)."""
+    the open referral, `open_alerts`: the unresolved alerts, when the caller has read them)."""
     referral = open_referral_of(patient) if referral is _UNREAD else referral
     if referral is None:
         return {"open_referral": None, "past_referrals": Referral.objects.filter(patient=patient)[:10]}
+    eligibility = referral.eligibility_reviews.select_related("reviewed_by").first()
     return {
         "open_referral": referral,
-        "eligibility": referral.eligibility_reviews.select_related("reviewed_by").first(),
-        "readiness": admission_readiness(patient, referral),
+        "eligibility": eligibility,
+        "readiness": admission_readiness(patient, referral, eligibility=eligibility, open_alerts=open_alerts),
         "past_referrals": Referral.objects.filter(patient=patient).exclude(pk=referral.pk)[:10],
     }
 

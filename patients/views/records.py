@@ -175,7 +175,11 @@ def chart(request, public_id, tab="intake"):
         context = chart_context(request, patient, tab, episodes=episodes)
         context["episodes"] = episodes
         referral = intake_selectors.open_referral_of(patient)
-        context.update(intake_selectors.intake_card_context(patient, referral=referral))
+        context.update(
+            intake_selectors.intake_card_context(
+                patient, referral=referral, open_alerts=context["header"].alerts
+            )
+        )
         if context["sees"]["instrument_results"] or context["sees"]["asam_ratings"]:
             context.update(screening_selectors.intake_card_context(patient, referral=referral))
         context.update(consent_selectors.intake_card_context(patient))
