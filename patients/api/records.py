@@ -224,7 +224,10 @@ class EpisodeSerializer(serializers.ModelSerializer):
     @extend_schema_field(CareTeamMemberSerializer(many=True))
     def get_care_team(self, episode):
         current = [m for m in episode.care_team.all() if m.ended_on is None]
-        return CareTeamMemberSerializer(current, many=True).data
+        # One member serializer for the whole page (building one per episode is most of a list's cost).
+        if not hasattr(self, "_care_team_serializer"):
+            self._care_team_serializer = CareTeamMemberSerializer()
+        return [self._care_team_serializer.to_representation(member) for member in current]
 
 
 class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
