@@ -156,3 +156,21 @@ def test_intake_chart_stays_within_its_query_budget(clinic, client, query_count)
     assert client.get(url).status_code == 200
     queries = query_count(lambda: client.get(url))
     assert queries <= BUDGET["chart, intake patient"], f"{queries} queries"
+
+
+@pytest.mark.django_db
+def test_a_later_page_of_the_patient_list_costs_the_same_whatever_comes_before(clinic, client, query_count):
+    """Past page 1 the page's pks are read first, then those rows (one query more than page 1,
+    however many rows are skipped)."""
+    client.force_login(clinic.admin)
+    add_team_patients(clinic, 30)
+    url = reverse("patients:list") + "?page=2"
+    assert client.get(url).status_code == 200
+    after_25 = query_count(lambda: client.get(url))
+    add_team_patients(clinic, 30)
+    url = reverse("patients:list") + "?page=3"
+    after_50 = query_count(lambda: client.get(url))
+    assert after_50 == after_25 <= BUDGET["patient list, admin"] + 1
+    response = client.get(url)
+    names = [patient.legal_last_name for patient in response.context["page"].object_list]
+    assert len(names) == 11 and names == sorted(names)  # 61 patients: page 3 holds the last 11, in order

@@ -48,7 +48,7 @@ def patient_list(request):
         request.GET or None, queryset=patient_list_for(request.user), user=request.user
     )
     patients = patient_filter.qs if patient_filter.is_bound else patient_filter.queryset
-    context = paginate(request, patients)
+    context = paginate(request, patients, pks_first=True)
     # The rows (names, MRNs, dates of birth) are a disclosure: audit each patient shown.
     services.record_list_disclosure(
         actor=request.user,
