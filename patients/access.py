@@ -154,19 +154,18 @@ class NoSuchPatient(Http404):
         super().__init__("No such patient.")
 
 
-def get_visible_patient(user, public_id) -> Patient:
-    """The patient if `user` may see them, else 404 (never 403: existence is not disclosed)."""
+def get_visible_patient(user, public_id, *, with_current_episode: bool = True) -> Patient:
+    """The patient if `user` may see them, else 404 (never 403: existence is not disclosed).
+
+    `with_current_episode`: read the current episode, its program and phase with the patient
+    (most pages that open a patient show them in the chart header: one query with joins costs
+    less than a second query); False when the page reads the episodes itself."""
     patient = None
     if _may_see_anyone(user):
-        # With the current episode (program, phase, site): most pages that open a patient show
-        # it (the chart header), and one query with joins costs less than a second query.
-        patient = (
-            Patient.objects.select_related(
-                "site", "current_episode__program", "current_episode__current_phase", "current_episode__site"
-            )
-            .filter(public_id=public_id)
-            .first()
-        )
+        related = ["site"]
+        if with_current_episode:
+            related += ["current_episode__program", "current_episode__current_phase"]
+        patient = Patient.objects.select_related(*related).filter(public_id=public_id).first()
         if patient is not None and not user.is_superuser and not _reaches(user, patient, _site_ids(user)):
             patient = None
     if patient is None:

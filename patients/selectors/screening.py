@@ -302,7 +302,6 @@ def latest_results(patient: Patient) -> list[dict]:
             count_of_code=Window(Count("id"), partition_by=[F("instrument_code")]),
         )
         .filter(rank=1)
-        .select_related("administered_by")
     )
     latest = {response.instrument_code: response for response in latest_rows}
     counts = {code: response.count_of_code for code, response in latest.items()}
@@ -347,7 +346,7 @@ def intake_card_context(patient, *, referral=_UNREAD) -> dict:
     """
     referral = open_referral_of(patient) if referral is _UNREAD else referral
     # The latest assessment, with how many there are (a window count: one query).
-    asam_rows = list(asam_history(patient).annotate(count_of_all=Window(Count("id")))[:1])
+    asam_rows = list(patient.asam_assessments.annotate(count_of_all=Window(Count("id")))[:1])
     asam_latest = asam_rows[0] if asam_rows else None
     if referral is None:
         current_asam = None

@@ -165,7 +165,8 @@ def back_to_intake_or(patient, url: str):
 
 @login_required
 def chart(request, public_id, tab="intake"):
-    patient = get_visible_patient(request.user, public_id)
+    # The Intake tab lists the episodes (the header's current one among them).
+    patient = get_visible_patient(request.user, public_id, with_current_episode=tab != "intake")
     if tab not in {key for key, _label, _icon in _visible_tabs(request.user)}:
         raise Http404("No such tab.")
     if tab == "intake":
