@@ -41,7 +41,9 @@ def search_patients(queryset, text: str):
             Q(legal_first_name__icontains=word)
             | Q(legal_last_name__icontains=word)
             | Q(preferred_name__icontains=word)
-            | Q(mrn__iexact=word)
+            # MRNs are issued in capitals: an exact match (the unique index) rather than
+            # UPPER(mrn), which no index holds and which made the whole OR a sequential scan.
+            | Q(mrn__in={word, word.upper()})
         )
     return queryset
 
