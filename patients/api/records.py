@@ -14,7 +14,7 @@ from iop.core.api_schema import UUID_PATH_REGEX
 from patients.access import get_visible_patient
 from patients.filters import PatientFilter
 from patients.models import CareTeamRole, DischargeReason, Episode, Patient, Phase, Program
-from patients.selectors import active_programs, patient_list_for, visible_episodes
+from patients.selectors import active_programs, patient_rows_for_api, visible_episodes
 from patients.services import records as services
 from patients.services.records import PATIENT_EDITABLE_FIELDS
 
@@ -96,7 +96,7 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return patient_list_for(self.request.user).select_related("current_episode")
+        return patient_rows_for_api(self.request.user)
 
     def get_object(self):
         patient = get_visible_patient(self.request.user, self.kwargs["public_id"])

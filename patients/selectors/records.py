@@ -46,6 +46,12 @@ def patient_list_for(user) -> QuerySet[Patient]:
     )
 
 
+def patient_rows_for_api(user) -> QuerySet[Patient]:
+    """The API's patient list: what `PatientSerializer` shows (the site's and the current
+    episode's public ids), without the browser list's program, phase and clinician columns."""
+    return visible_patients(user).select_related("site", "current_episode")
+
+
 def caseload_for(user) -> QuerySet[Patient]:
     """Patients with an active episode whose current care team includes `user`."""
     on_current_team = CareTeamMember.objects.filter(
