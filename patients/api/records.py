@@ -40,6 +40,14 @@ class PhaseSerializer(serializers.ModelSerializer):
             "advancement_criteria",
         ]
 
+    def to_representation(self, instance):
+        # A list names the same few phases on every row: each is represented once per response
+        # (this field object lives for one response).
+        represented = self.__dict__.setdefault("_represented", {})
+        if instance.pk not in represented:
+            represented[instance.pk] = super().to_representation(instance)
+        return represented[instance.pk]
+
 
 class ProgramSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
