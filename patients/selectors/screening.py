@@ -292,17 +292,14 @@ def referral_instrument_count(referral: Referral | None) -> int:
 def latest_results(patient: Patient) -> list[dict]:
     """Each instrument given to `patient`: its latest response and how many there are (one
     query: the newest of each instrument, with its instrument's count beside it)."""
-    latest_rows = (
-        patient.instrument_responses.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("instrument_code")],
-                order_by=[F("administered_at").desc(), F("id").desc()],
-            ),
-            count_of_code=Window(Count("id"), partition_by=[F("instrument_code")]),
-        )
-        .filter(rank=1)
-    )
+    latest_rows = patient.instrument_responses.annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[F("instrument_code")],
+            order_by=[F("administered_at").desc(), F("id").desc()],
+        ),
+        count_of_code=Window(Count("id"), partition_by=[F("instrument_code")]),
+    ).filter(rank=1)
     latest = {response.instrument_code: response for response in latest_rows}
     counts = {code: response.count_of_code for code, response in latest.items()}
     results = []
