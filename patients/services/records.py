@@ -242,6 +242,7 @@ def admit_patient(
     for team_role, user in care_team.items():
         if user is not None:
             CareTeamMember.objects.create(episode=episode, user=user, role=team_role, assigned_on=admitted_on)
+    forget()  # who reaches the patient through which way changed (iop.core.request_facts)
     patient.current_episode = episode
     patient.site = site
     save_if_unchanged(patient, expected_version=None, fields=["current_episode", "site"])
@@ -299,6 +300,8 @@ def set_care_team(
         if user is not None:
             CareTeamMember.objects.create(episode=episode, user=user, role=team_role, assigned_on=today)
         changed.append(f"care_team.{team_role}")
+    if changed:
+        forget()  # who reaches the patient through which way changed (iop.core.request_facts)
     save_if_unchanged(episode, expected_version=episode.version, fields=[])
     if changed:
         audit_patient_change(actor, AuditAction.UPDATE, episode, episode.patient, changed_fields=changed)
