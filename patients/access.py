@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from iop.accounts.models import Role
+from iop.core.request_facts import remember, remembered
 from patients.models import (
     BreakGlassGrant,
     CareTeamMember,
@@ -32,10 +33,16 @@ from patients.models import (
 )
 
 INTAKE_ROLES = frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL})
+# A reach larger than this stays a subquery (docs/decisions/0009-performance-budget.md).
+REACH_AS_LIST_UP_TO = 5000
 
 
-def _site_ids(user) -> list[int]:
-    return list(user.sites.values_list("id", flat=True))
+def site_ids_of(user) -> list[int]:
+    """The pks of `user`'s sites (asked once per request: every check below needs them)."""
+    return remembered(("site_ids", user.pk), lambda: list(user.sites.values_list("id", flat=True)))
+
+
+_site_ids = site_ids_of
 
 
 def _reach_ids(user, site_ids: list[int]) -> QuerySet:
@@ -51,10 +58,10 @@ def _reach_ids(user, site_ids: list[int]) -> QuerySet:
         parts = [
             Episode.objects.filter(site_id__in=site_ids)
             .exclude(patient__site_id__in=site_ids)
-            .values("patient_id"),
+            .values_list("patient_id", flat=True),
             Referral.objects.filter(site_id__in=site_ids)
             .exclude(patient__site_id__in=site_ids)
-            .values("patient_id"),
+            .values_list("patient_id", flat=True),
         ]
     else:
         # Care-team membership counts only at the user's current sites: taking someone off a
@@ -62,8 +69,10 @@ def _reach_ids(user, site_ids: list[int]) -> QuerySet:
         parts = [
             CareTeamMember.objects.filter(
                 user=user, ended_on__isnull=True, episode__site_id__in=site_ids
-            ).values("episode__patient_id"),
-            BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values("patient_id"),
+            ).values_list("episode__patient_id", flat=True),
+            BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values_list(
+                "patient_id", flat=True
+            ),
         ]
         if user.role in INTAKE_ROLES:
             parts += [
@@ -71,36 +80,48 @@ def _reach_ids(user, site_ids: list[int]) -> QuerySet:
                 # index on `current_episode IS NULL` narrows it first).
                 Patient.objects.filter(site_id__in=site_ids, current_episode__isnull=True)
                 .filter(~Exists(Episode.objects.filter(patient=OuterRef("pk"))))
-                .values("pk"),
-                Referral.objects.filter(status=ReferralStatus.OPEN, site_id__in=site_ids).values(
-                    "patient_id"
+                .values_list("pk", flat=True),
+                Referral.objects.filter(status=ReferralStatus.OPEN, site_id__in=site_ids).values_list(
+                    "patient_id", flat=True
                 ),
             ]
     first, *rest = (part.order_by() for part in parts)
     return first.union(*rest)
 
 
-def _reach_of_one(user, site_ids: list[int]) -> Q:
-    """The same rules as `_reach_ids`, as a condition on one patient row (`pk=` or `public_id=`
-    first): each EXISTS runs once, for that row."""
+def _reaches(user, patient: Patient, site_ids: list[int]) -> bool:
+    """The same rules as `_reach_ids`, for one patient row already read (not superuser).
+
+    Small indexed lookups, cheapest and most common first, each only if the ones before did
+    not decide: a chart is mostly opened by its care team. Cheaper to build and run than one
+    query OR-ing four EXISTS (docs/decisions/0009-performance-budget.md).
+    """
     if user.sees_whole_site:
-        episode_at_my_site = Episode.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
-        referral_at_my_site = Referral.objects.filter(patient=OuterRef("pk"), site_id__in=site_ids)
-        return Q(site_id__in=site_ids) | Exists(episode_at_my_site) | Exists(referral_at_my_site)
-    on_care_team = CareTeamMember.objects.filter(
-        user=user, ended_on__isnull=True, episode__patient=OuterRef("pk"), episode__site_id__in=site_ids
-    )
-    break_glass = BreakGlassGrant.objects.filter(
-        user=user, patient=OuterRef("pk"), expires_at__gt=timezone.now()
-    )
-    reach = Exists(on_care_team) | Exists(break_glass)
-    if user.role in INTAKE_ROLES:
-        never_admitted = ~Exists(Episode.objects.filter(patient=OuterRef("pk")))
-        open_referral_here = Exists(
-            Referral.objects.filter(patient=OuterRef("pk"), status=ReferralStatus.OPEN, site_id__in=site_ids)
+        return (
+            patient.site_id in site_ids
+            or Episode.objects.filter(patient=patient, site_id__in=site_ids).exists()
+            or Referral.objects.filter(patient=patient, site_id__in=site_ids).exists()
         )
-        reach |= (Q(site_id__in=site_ids) & never_admitted) | open_referral_here
-    return reach
+    if CareTeamMember.objects.filter(
+        user=user, ended_on__isnull=True, episode__patient=patient, episode__site_id__in=site_ids
+    ).exists():
+        # On the care team: no emergency grant is what they read through.
+        remember(("break_glass_grant", user.pk, patient.pk), None)
+        return True
+    if BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now()).exists():
+        return True
+    remember(("break_glass_grant", user.pk, patient.pk), None)  # no live grant: none to read through
+    if user.role not in INTAKE_ROLES:
+        return False
+    # The intake pool: never admitted at one of their sites (an episode exists when the record
+    # names a current one), or an open referral at one of their sites.
+    if (
+        patient.site_id in site_ids
+        and patient.current_episode_id is None
+        and not Episode.objects.filter(patient=patient).exists()
+    ):
+        return True
+    return Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN, site_id__in=site_ids).exists()
 
 
 def _may_see_anyone(user) -> bool:
@@ -115,7 +136,14 @@ def visible_patients(user) -> QuerySet[Patient]:
     site_ids = _site_ids(user)
     if user.sees_whole_site:
         return Patient.objects.filter(Q(site_id__in=site_ids) | Q(pk__in=_reach_ids(user, site_ids)))
-    return Patient.objects.filter(pk__in=_reach_ids(user, site_ids))
+    # The reach of a care-team member is small (their caseload, their grants, their sites'
+    # intake pool): read it once and hand PostgreSQL the pks, so that every query built on
+    # this one (the page, its COUNT, a search) is an index lookup of those rows instead of a
+    # join it must plan against the whole table, and the UNION is compiled and run once.
+    reach = remembered(("reach", user.pk), lambda: list(_reach_ids(user, site_ids)), reads_only=True)
+    if len(reach) > REACH_AS_LIST_UP_TO:
+        return Patient.objects.filter(pk__in=_reach_ids(user, site_ids))
+    return Patient.objects.filter(pk__in=reach)
 
 
 class NoSuchPatient(Http404):
@@ -126,16 +154,25 @@ class NoSuchPatient(Http404):
         super().__init__("No such patient.")
 
 
-def get_visible_patient(user, public_id) -> Patient:
-    """The patient if `user` may see them, else 404 (never 403: existence is not disclosed)."""
+def get_visible_patient(user, public_id, *, with_current_episode: bool = True) -> Patient:
+    """The patient if `user` may see them, else 404 (never 403: existence is not disclosed).
+
+    `with_current_episode`: read the current episode, its program and phase with the patient
+    (most pages that open a patient show them in the chart header: one query with joins costs
+    less than a second query); False when the page reads the episodes itself."""
     patient = None
     if _may_see_anyone(user):
-        found = Patient.objects.select_related("site").filter(public_id=public_id)
-        if not user.is_superuser:
-            found = found.filter(_reach_of_one(user, _site_ids(user)))
-        patient = found.first()
+        related = ["site"]
+        if with_current_episode:
+            related += ["current_episode__program", "current_episode__current_phase"]
+        patient = Patient.objects.select_related(*related).filter(public_id=public_id).first()
+        if patient is not None and not user.is_superuser and not _reaches(user, patient, _site_ids(user)):
+            patient = None
     if patient is None:
         raise Http404("No such patient.")
+    # A page that opened the patient and then asks again (the chart's write links) need not
+    # re-read the row in a request that changes nothing.
+    remember(("sees", user.pk, patient.pk), True, reads_only=True)
     return patient
 
 
@@ -144,22 +181,32 @@ def can_see_patient(user, patient: Patient) -> bool:
         return False
     if user.is_superuser:
         return True
-    return Patient.objects.filter(pk=patient.pk).filter(_reach_of_one(user, _site_ids(user))).exists()
+
+    def sees() -> bool:
+        # The row as stored (the caller's copy may predate a change of site or episode).
+        row = Patient.objects.filter(pk=patient.pk).only("pk", "site_id", "current_episode_id").first()
+        return row is not None and _reaches(user, row, _site_ids(user))
+
+    return remembered(("sees", user.pk, patient.pk), sees, reads_only=True)
 
 
 def active_break_glass_grant(user, patient: Patient) -> BreakGlassGrant | None:
     """The grant through which `user` sees `patient`, when that is their only way in."""
     if user.is_superuser or user.sees_whole_site:
         return None
-    on_care_team = CareTeamMember.objects.filter(
-        user=user, ended_on__isnull=True, episode__patient=patient, episode__site__in=user.sites.all()
-    )
-    return (
-        BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
-        .filter(~Exists(on_care_team))
-        .order_by("-expires_at")
-        .first()
-    )
+
+    def grant():
+        on_care_team = CareTeamMember.objects.filter(
+            user=user, ended_on__isnull=True, episode__patient=patient, episode__site_id__in=_site_ids(user)
+        )
+        return (
+            BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
+            .filter(~Exists(on_care_team))
+            .order_by("-expires_at")
+            .first()
+        )
+
+    return remembered(("break_glass_grant", user.pk, patient.pk), grant)
 
 
 def may_manage_care_team(user, episode: Episode) -> bool:
@@ -167,7 +214,7 @@ def may_manage_care_team(user, episode: Episode) -> bool:
     the episode's current primary clinician and case manager. Never through break-the-glass."""
     if user.is_superuser:
         return True
-    if not user.sites.filter(pk=episode.site_id).exists():
+    if episode.site_id not in _site_ids(user):
         return False
     if user.sees_whole_site:
         return True
@@ -191,17 +238,26 @@ def may_write_clinical(user, patient: Patient, *, allow_break_glass: bool) -> bo
         return True
     # The site holding the record, or the site of the patient's open referral (someone coming
     # back through another site is screened and consented there before admission moves them).
-    sites = [
-        patient.site_id,
-        *Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN).values_list(
-            "site_id", flat=True
-        ),
-    ]
-    if not user.sites.filter(pk__in=sites).exists():
+    sites = [patient.site_id, *open_referral_site_ids(patient)]
+    if not set(sites) & set(_site_ids(user)):
         return False
-    if not visible_patients(user).filter(pk=patient.pk).exists():
+    if not can_see_patient(user, patient):
         return False
     return allow_break_glass or active_break_glass_grant(user, patient) is None
+
+
+def open_referral_site_ids(patient: Patient) -> list[int]:
+    """The site of the patient's open referral, if any (once per read-only request: the chart
+    reads the open referral anyway, `patients.selectors.intake.open_referral_of`)."""
+    return remembered(
+        ("open_referral_site_ids", patient.pk),
+        lambda: list(
+            Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN).values_list(
+                "site_id", flat=True
+            )
+        ),
+        reads_only=True,
+    )
 
 
 def require_clinical_write(user, patient: Patient, *, allow_break_glass: bool, what: str) -> None:
@@ -228,7 +284,7 @@ def has_standing_reach(user, patient: Patient) -> bool:
     # Seen through a grant and not on the care team: the intake pool is the only other way in.
     if user.role not in INTAKE_ROLES:
         return False
-    site_ids = list(user.sites.values_list("id", flat=True))
+    site_ids = _site_ids(user)
     never_admitted_here = patient.site_id in site_ids and not Episode.objects.filter(patient=patient).exists()
     return (
         never_admitted_here

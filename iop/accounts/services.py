@@ -17,6 +17,7 @@ from iop.accounts.permissions import may_manage_clinic
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.core.concurrency import save_if_unchanged
+from iop.core.request_facts import forget
 
 SITE_FIELDS = ("name", "timezone", "operating_days", "daily_draw_time", "address", "phone", "is_active")
 STAFF_FIELDS = (
@@ -66,6 +67,7 @@ def create_site(*, actor, **fields) -> Site:
     except IntegrityError as error:  # created by someone else since full_clean
         raise ValidationError({"name": "A site with that name already exists."}) from error
     actor.sites.add(site)
+    forget()  # the actor's sites changed (iop.core.request_facts)
     _audit(actor, AuditAction.CREATE, site, sorted(fields))
     return site
 
@@ -111,6 +113,7 @@ def create_staff(*, actor, username: str, password: str, sites: Iterable[Site], 
     except IntegrityError as error:  # created by someone else since the check above
         raise ValidationError({"username": "That username is taken."}) from error
     user.sites.set(sites)
+    forget()
     _audit(actor, AuditAction.CREATE, user, ["username", "sites", *sorted(fields)])
     return user
 
@@ -155,6 +158,7 @@ def update_staff(*, actor, user: User, changes: dict, sites: Iterable[Site] | No
             raise ValidationError({"sites": "Choose at least one site."})
         if new_sites != set(user.sites.all()):
             user.sites.set(new_sites)
+            forget()
             changed.append("sites")
     if changed:
         _audit(actor, AuditAction.UPDATE, user, changed)

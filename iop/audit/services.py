@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from iop.audit import checkpoints as signing
@@ -34,7 +34,74 @@ def _link_of(entry: AuditEntry) -> ChainLink:
     )
 
 
-@transaction.atomic
+def _lock_head() -> tuple[int, str]:
+    """Lock the chain head for this transaction; its last sequence number and hash."""
+    if connection.vendor == "postgresql":  # one plain statement (this runs on every chart read)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT last_sequence, last_hash FROM {_HEAD_TABLE} WHERE id = 1 FOR UPDATE")  # noqa: S608 - a model's table name
+            row = cursor.fetchone()
+        if row is not None:
+            return row[0], row[1]
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+        pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS_HASH}
+    )
+    return head.last_sequence, head.last_hash
+
+
+_HEAD_TABLE = AuditChainHead._meta.db_table
+_ENTRY_FIELDS = [field for field in AuditEntry._meta.concrete_fields if not field.primary_key]
+
+
+def _append(entries: list[AuditEntry]) -> None:
+    """Insert `entries` (already linked) and move the head to the last: on PostgreSQL one
+    statement (the head's UPDATE as a data-modifying WITH), elsewhere an insert and an update."""
+    last = entries[-1]
+    if connection.vendor != "postgresql":
+        AuditEntry.objects.bulk_create(entries)
+        AuditChainHead.objects.filter(pk=1).update(last_sequence=last.sequence, last_hash=last.entry_hash)
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _ENTRY_FIELDS)
+    row = "(" + ", ".join(["%s"] * len(_ENTRY_FIELDS)) + ")"
+    params = [last.sequence, last.entry_hash]
+    params += [
+        field.get_db_prep_save(field.pre_save(entry, True), connection)
+        for entry in entries
+        for field in _ENTRY_FIELDS
+    ]
+    # Table and column names come from the models; every value is a parameter.
+    sql = (
+        f"WITH head AS (UPDATE {_HEAD_TABLE} SET last_sequence = %s, last_hash = %s WHERE id = 1) "  # noqa: S608
+        f"INSERT INTO {AuditEntry._meta.db_table} ({columns}) VALUES {', '.join([row] * len(entries))} "
+        "RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for entry, (pk,) in zip(entries, cursor.fetchall(), strict=True):
+            entry.pk = pk
+            entry._state.adding = False
+
+
+def _entry(actor, action, *, sequence: int, previous_hash: str, occurred_at, event: dict) -> AuditEntry:
+    entry = AuditEntry(
+        sequence=sequence,
+        occurred_at=occurred_at,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_username=getattr(actor, "username", "") or "system",
+        action=str(action),
+        object_type=event["object_type"],
+        object_id=str(event.get("object_id") or ""),
+        patient_public_id=event.get("patient_public_id"),
+        ip_address=current_ip_address.get(),
+        reason=event.get("reason", ""),
+        changed_fields=sorted(event.get("changed_fields", ())),
+        prev_hash=previous_hash,
+    )
+    entry.entry_hash = entry_hash(_link_of(entry))
+    return entry
+
+
+@transaction.atomic(savepoint=False)  # part of the caller's transaction: no savepoint round trips
 def record_event(
     *,
     actor,
@@ -46,62 +113,41 @@ def record_event(
     changed_fields: Iterable[str] = (),
 ) -> AuditEntry:
     """Append one entry to the chain. Joins the caller's transaction (rolls back with it)."""
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS_HASH}
-    )
-    entry = AuditEntry(
-        sequence=head.last_sequence + 1,
-        occurred_at=timezone.now(),
-        actor=actor if actor is not None and actor.pk else None,
-        actor_username=getattr(actor, "username", "") or "system",
-        action=str(action),
-        object_type=object_type,
-        object_id=str(object_id or ""),
-        patient_public_id=patient_public_id,
-        ip_address=current_ip_address.get(),
-        reason=reason,
-        changed_fields=sorted(changed_fields),
-        prev_hash=head.last_hash,
-    )
-    entry.entry_hash = entry_hash(_link_of(entry))
-    entry.save()
-    AuditChainHead.objects.filter(pk=1).update(last_sequence=entry.sequence, last_hash=entry.entry_hash)
-    return entry
+    return record_events(
+        actor=actor,
+        action=action,
+        events=[
+            {
+                "object_type": object_type,
+                "object_id": object_id,
+                "patient_public_id": patient_public_id,
+                "reason": reason,
+                "changed_fields": changed_fields,
+            }
+        ],
+    )[0]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_events(*, actor, action: AuditAction | str, events: list[dict]) -> list[AuditEntry]:
     """Append several entries at once (one lock, one insert): e.g. one read per patient on an
-    API list page. Each event: object_type, object_id, patient_public_id, reason (optional)."""
+    API list page. Each event: object_type, object_id, patient_public_id, reason (optional).
+
+    Two round trips whatever the number of entries: lock and read the head, then insert the
+    entries and move the head (see `_append`)."""
     if not events:
         return []
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        pk=1, defaults={"last_sequence": 0, "last_hash": GENESIS_HASH}
-    )
+    sequence, previous_hash = _lock_head()
     now = timezone.now()
-    sequence, previous_hash = head.last_sequence, head.last_hash
     entries = []
     for event in events:
         sequence += 1
-        entry = AuditEntry(
-            sequence=sequence,
-            occurred_at=now,
-            actor=actor if actor is not None and actor.pk else None,
-            actor_username=getattr(actor, "username", "") or "system",
-            action=str(action),
-            object_type=event["object_type"],
-            object_id=str(event.get("object_id") or ""),
-            patient_public_id=event.get("patient_public_id"),
-            ip_address=current_ip_address.get(),
-            reason=event.get("reason", ""),
-            changed_fields=sorted(event.get("changed_fields", ())),
-            prev_hash=previous_hash,
+        entry = _entry(
+            actor, action, sequence=sequence, previous_hash=previous_hash, occurred_at=now, event=event
         )
-        entry.entry_hash = entry_hash(_link_of(entry))
         previous_hash = entry.entry_hash
         entries.append(entry)
-    AuditEntry.objects.bulk_create(entries)
-    AuditChainHead.objects.filter(pk=1).update(last_sequence=sequence, last_hash=previous_hash)
+    _append(entries)
     return entries
 
 

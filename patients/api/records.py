@@ -15,7 +15,7 @@ from iop.core.text_limits import NOTE_MAX
 from patients.access import get_visible_patient
 from patients.filters import PatientFilter
 from patients.models import CareTeamRole, DischargeReason, Episode, Patient, Phase, Program
-from patients.selectors import active_programs, patient_list_for, visible_episodes
+from patients.selectors import active_programs, patient_rows_for_api, visible_episodes
 from patients.services import records as services
 from patients.services.records import PATIENT_EDITABLE_FIELDS
 
@@ -40,6 +40,14 @@ class PhaseSerializer(serializers.ModelSerializer):
             "attendance_threshold_percent",
             "advancement_criteria",
         ]
+
+    def to_representation(self, instance):
+        # A list names the same few phases on every row: each is represented once per response
+        # (this field object lives for one response).
+        represented = self.__dict__.setdefault("_represented", {})
+        if instance.pk not in represented:
+            represented[instance.pk] = super().to_representation(instance)
+        return represented[instance.pk]
 
 
 class ProgramSerializer(serializers.ModelSerializer):
@@ -97,7 +105,7 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return patient_list_for(self.request.user).select_related("current_episode")
+        return patient_rows_for_api(self.request.user)
 
     def get_object(self):
         patient = get_visible_patient(self.request.user, self.kwargs["public_id"])
@@ -226,7 +234,10 @@ class EpisodeSerializer(serializers.ModelSerializer):
     @extend_schema_field(CareTeamMemberSerializer(many=True))
     def get_care_team(self, episode):
         current = [m for m in episode.care_team.all() if m.ended_on is None]
-        return CareTeamMemberSerializer(current, many=True).data
+        # One member serializer for the whole page (building one per episode is most of a list's cost).
+        if not hasattr(self, "_care_team_serializer"):
+            self._care_team_serializer = CareTeamMemberSerializer()
+        return [self._care_team_serializer.to_representation(member) for member in current]
 
 
 class EpisodeViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -13,6 +13,7 @@ from patients.selectors.records import (
     chart_header,
     episodes_of,
     patient_list_for,
+    patient_rows_for_api,
     phases_for_filter,
     visible_episodes,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "chart_header",
     "episodes_of",
     "patient_list_for",
+    "patient_rows_for_api",
     "phases_for_filter",
     "visible_episodes",
 ]

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from iop.accounts.models import WEEKDAY_NAMES
-from patients.models import AvailabilityWindow, Consent, ConsentKind, Medication, Patient
+from patients.models import AvailabilityWindow, Consent, ConsentKind, ConsentStatus, Medication, Patient
 
 INTAKE_CARD_INACTIVE_CONSENTS = 10
 INTAKE_CARD_PAST_MEDICATIONS = 10
@@ -158,20 +158,30 @@ def active_medication_classes(
 def intake_card_context(patient) -> dict:
     """What the chart's Intake tab shows for consents, availability and medications.
 
-    A fixed number of queries: active consents, the latest inactive ones (and whether there are
-    more), the availability windows, current and recent past medications.
+    Three queries: the consents (active, and the latest inactive ones and whether there are
+    more), the availability windows, the medications (current, and recent past ones).
     """
     today = timezone.localdate()
-    inactive = list(inactive_consents(patient, on=today)[: INTAKE_CARD_INACTIVE_CONSENTS + 1])
-    past = list(past_medications(patient, on=today)[: INTAKE_CARD_PAST_MEDICATIONS + 1])
-    active = list(active_consents(patient, on=today))
+    # One query each for consents and medications (a patient has tens, not thousands), split
+    # here by the same rules as `active_consents`/`inactive_consents` (`Consent.status_on`) and
+    # `current_medications`/`past_medications`.
+    active, inactive = [], []
+    for consent in consents_of(patient).order_by("-signed_at", "-id"):
+        (active if consent.status_on(today) == ConsentStatus.ACTIVE else inactive).append(consent)
+    current, past = [], []
+    for medication in medications_of(patient):
+        (past if medication.stopped_on is not None and medication.stopped_on < today else current).append(
+            medication
+        )
+    past.sort(key=lambda medication: (medication.name, medication.pk))
+    past.sort(key=lambda medication: medication.stopped_on, reverse=True)
     return {
         "consents_active": active,
         "consents_treatment_missing": not any(c.kind == ConsentKind.TREATMENT for c in active),
         "consents_inactive": inactive[:INTAKE_CARD_INACTIVE_CONSENTS],
         "consents_inactive_more": len(inactive) > INTAKE_CARD_INACTIVE_CONSENTS,
         "availability_week": availability_by_weekday(availability_of(patient)),
-        "medications_current": list(current_medications(patient, on=today)),
+        "medications_current": current,
         "medications_past": past[:INTAKE_CARD_PAST_MEDICATIONS],
         "medications_past_more": len(past) > INTAKE_CARD_PAST_MEDICATIONS,
     }

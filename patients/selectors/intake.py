@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from iop.accounts.models import Role, Site, User
+from iop.core.request_facts import remember
 from patients.models import (
     AsamAssessment,
     CareTeamRole,
@@ -20,6 +22,8 @@ from patients.models import (
     ReferralStatus,
 )
 from patients.selectors.consents import has_active_treatment_consent
+
+_UNREAD = object()  # "not passed": the function reads it itself
 
 # Levels of care that mean "IOP fits" (ASAM 2.1 in either edition).
 IOP_LEVELS = frozenset({"2.1"})
@@ -38,32 +42,60 @@ def visible_referrals(user) -> QuerySet[Referral]:
     )
 
 
-def intake_queue(user) -> QuerySet[Referral]:
-    """Open referrals at the user's sites, oldest first, with what each still needs."""
+def open_referrals_for_queue(user) -> QuerySet[Referral]:
+    """The intake queue's referrals (open, at the user's sites), oldest first, and nothing else:
+    filter and paginate this, then read the page's rows with `with_intake_progress`."""
+    if user.is_superuser:
+        referrals = Referral.objects.all()
+    else:
+        from patients.access import site_ids_of
+
+        referrals = Referral.objects.filter(site_id__in=site_ids_of(user))
+    return referrals.filter(status=ReferralStatus.OPEN).order_by("referred_at", "id")
+
+
+def with_intake_progress(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """`referrals` with their person, site, intake clinician and what each still needs."""
     active_treatment_consent = Consent.objects.filter(
         patient=OuterRef("patient"), kind=ConsentKind.TREATMENT, revoked_at__isnull=True
     ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
-    return (
-        Referral.objects.filter(status=ReferralStatus.OPEN, site__in=referral_sites_of(user))
-        .select_related("patient", "site", "intake_clinician")
-        .annotate(
-            # This referral's own screening: a readmission starts from scratch.
-            instruments_done=Count("instrument_responses", distinct=True),
-            has_asam=Exists(AsamAssessment.objects.filter(referral=OuterRef("pk"))),
-            has_eligibility=Exists(EligibilityReview.objects.filter(referral=OuterRef("pk"))),
-            has_treatment_consent=Exists(active_treatment_consent),
-        )
-        .order_by("referred_at", "id")
+    return referrals.select_related("patient", "site", "intake_clinician").annotate(
+        # This referral's own screening: a readmission starts from scratch.
+        instruments_done=Coalesce(
+            Subquery(
+                InstrumentResponse.objects.filter(referral=OuterRef("pk"))
+                .order_by()
+                .values("referral")
+                .annotate(count=Count("pk"))
+                .values("count")
+            ),
+            0,
+        ),
+        has_asam=Exists(AsamAssessment.objects.filter(referral=OuterRef("pk"))),
+        has_eligibility=Exists(EligibilityReview.objects.filter(referral=OuterRef("pk"))),
+        has_treatment_consent=Exists(active_treatment_consent),
     )
+
+
+def intake_queue(user) -> QuerySet[Referral]:
+    """Open referrals at the user's sites, oldest first, with what each still needs.
+
+    A page of the queue reads `open_referrals_for_queue` (the page's pks, from an index) and
+    then `with_intake_progress` for those rows only, so its cost does not grow with the queue.
+    """
+    return with_intake_progress(open_referrals_for_queue(user))
 
 
 def open_referral_of(patient: Patient) -> Referral | None:
     """The patient's open referral (at most one: a database constraint), or None."""
-    return (
+    referral = (
         Referral.objects.filter(patient=patient, status=ReferralStatus.OPEN)
         .select_related("site", "intake_clinician")
         .first()
     )
+    # What `patients.access.open_referral_site_ids` would ask next, already answered.
+    remember(("open_referral_site_ids", patient.pk), [referral.site_id] if referral else [], reads_only=True)
+    return referral
 
 
 def possible_duplicates(
@@ -159,9 +191,14 @@ class AdmissionReadiness:
     concerns: list[str] = field(default_factory=list)
 
 
-def admission_readiness(patient: Patient, referral: Referral | None) -> AdmissionReadiness:
+def admission_readiness(
+    patient: Patient, referral: Referral | None, *, eligibility=_UNREAD, open_alerts=None
+) -> AdmissionReadiness:
     """Blockers and concerns before admitting. With an open referral, only that referral's
-    screening counts (a readmission is judged on this intake, not the last episode's)."""
+    screening counts (a readmission is judged on this intake, not the last episode's).
+
+    `eligibility` (the referral's latest review) and `open_alerts` (the patient's unresolved
+    alerts): when the caller has read them already."""
     readiness = AdmissionReadiness()
     if not has_active_treatment_consent(patient):
         readiness.blockers.append(
@@ -179,12 +216,15 @@ def admission_readiness(patient: Patient, referral: Referral | None) -> Admissio
         readiness.concerns.append(
             f"The ASAM assessment chose level {assessment.chosen_level}, not IOP (2.1)."
         )
-    eligibility = referral.eligibility_reviews.first() if referral else None
+    if eligibility is _UNREAD:
+        eligibility = referral.eligibility_reviews.first() if referral else None
     if referral is not None and eligibility is None:
         readiness.concerns.append("The eligibility checklist has not been completed.")
     elif eligibility is not None and eligibility.unmet_criteria:
         readiness.concerns.append("Eligibility not met: " + ", ".join(eligibility.unmet_criteria) + ".")
-    for alert in ClinicalAlert.objects.filter(patient=patient, resolved_at__isnull=True):
+    if open_alerts is None:
+        open_alerts = ClinicalAlert.objects.filter(patient=patient, resolved_at__isnull=True)
+    for alert in open_alerts:
         readiness.concerns.append(f"Open alert: {alert.message}")
     readiness.concerns.extend(withdrawal_flags_in(responses))
     return readiness
@@ -199,8 +239,20 @@ WITHDRAWAL_FLAGS = {
 def withdrawal_flags_in(responses) -> list[str]:
     """The latest CIWA-Ar and COWS among `responses` that recommend withdrawal management or review."""
     messages = []
-    for code in ("ciwa-ar", "cows"):
-        latest = responses.filter(instrument_code=code).order_by("-administered_at").first()
+    codes = ("ciwa-ar", "cows")
+    # The latest of each in one query (a window per instrument).
+    latest_of = {
+        response.instrument_code: response
+        for response in responses.filter(instrument_code__in=codes)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("instrument_code")], order_by=F("administered_at").desc()
+            )
+        )
+        .filter(rank=1)
+    }
+    for code in codes:
+        latest = latest_of.get(code)
         if latest is None:
             continue
         for flag, wording in WITHDRAWAL_FLAGS.items():
@@ -235,16 +287,18 @@ def missing_from_intake_record(patient: Patient) -> list[str]:
     ]
 
 
-def intake_card_context(patient: Patient) -> dict:
-    """The Intake tab's intake checklist for the patient's open referral, if any."""
-    referral = open_referral_of(patient)
+def intake_card_context(patient: Patient, *, referral=_UNREAD, open_alerts=None) -> dict:
+    """The Intake tab's intake checklist for the patient's open referral, if any (`referral`:
+    the open referral, `open_alerts`: the unresolved alerts, when the caller has read them)."""
+    referral = open_referral_of(patient) if referral is _UNREAD else referral
     if referral is None:
         return {"open_referral": None, "past_referrals": Referral.objects.filter(patient=patient)[:10]}
+    eligibility = referral.eligibility_reviews.select_related("reviewed_by").first()
     return {
         "open_referral": referral,
         "record_missing": missing_from_intake_record(patient),
-        "eligibility": referral.eligibility_reviews.select_related("reviewed_by").first(),
-        "readiness": admission_readiness(patient, referral),
+        "eligibility": eligibility,
+        "readiness": admission_readiness(patient, referral, eligibility=eligibility, open_alerts=open_alerts),
         "past_referrals": Referral.objects.filter(patient=patient).exclude(pk=referral.pk)[:10],
     }
 

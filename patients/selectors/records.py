@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -46,16 +46,22 @@ def patient_list_for(user) -> QuerySet[Patient]:
     )
 
 
+def patient_rows_for_api(user) -> QuerySet[Patient]:
+    """The API's patient list: what `PatientSerializer` shows (the site's and the current
+    episode's public ids), without the browser list's program, phase and clinician columns."""
+    return visible_patients(user).select_related("site", "current_episode")
+
+
 def caseload_for(user) -> QuerySet[Patient]:
     """Patients with an active episode whose current care team includes `user`."""
+    on_current_team = CareTeamMember.objects.filter(
+        episode=OuterRef("current_episode"), user=user, ended_on__isnull=True
+    )
+    # EXISTS rather than a join (no DISTINCT over whole rows, for the page and for its COUNT).
     return (
         patient_list_for(user)
-        .filter(
-            current_episode__status=EpisodeStatus.ACTIVE,
-            current_episode__care_team__user=user,
-            current_episode__care_team__ended_on__isnull=True,
-        )
-        .distinct()
+        .filter(current_episode__status=EpisodeStatus.ACTIVE)
+        .filter(Exists(on_current_team))
     )
 
 
@@ -86,15 +92,27 @@ class ChartHeader:
     age: int
 
 
-def chart_header(patient: Patient) -> ChartHeader:
-    episode = (
-        Episode.objects.select_related("program", "current_phase", "site")
-        .filter(pk=patient.current_episode_id)
-        .first()
-    )
-    care_team = (
-        list(episode.care_team.filter(ended_on__isnull=True).select_related("user")) if episode else []
-    )
+def chart_header(patient: Patient, *, episodes: list[Episode] | None = None) -> ChartHeader:
+    """The chart's header. `episodes`: the patient's episodes from `episodes_of` when the page
+    has them already (the current one and its care team are taken from them)."""
+    if patient.current_episode_id is None:
+        episode, care_team = None, []
+    elif episodes is not None:
+        episode = next((each for each in episodes if each.pk == patient.current_episode_id), None)
+        care_team = (
+            [member for member in episode.care_team.all() if member.ended_on is None] if episode else []
+        )
+    else:
+        episode = (
+            patient.current_episode  # already read with the patient (`get_visible_patient`)
+            if Patient.current_episode.is_cached(patient)
+            else Episode.objects.select_related("program", "current_phase", "site")
+            .filter(pk=patient.current_episode_id)
+            .first()
+        )
+        care_team = (
+            list(episode.care_team.filter(ended_on__isnull=True).select_related("user")) if episode else []
+        )
     alerts = list(patient.alerts.filter(resolved_at__isnull=True))
     return ChartHeader(patient, episode, care_team, alerts, patient.age_on(timezone.localdate()))
 

@@ -321,25 +321,18 @@ def referral_instrument_count(referral: Referral | None) -> int:
 
 
 def latest_results(patient: Patient) -> list[dict]:
-    """Each instrument given to `patient`: its latest response and how many there are (2 queries)."""
-    counts = dict(
-        patient.instrument_responses.values("instrument_code")
-        .annotate(n=Count("id"))
-        .values_list("instrument_code", "n")
-        .order_by()
-    )
-    latest_rows = (
-        patient.instrument_responses.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("instrument_code")],
-                order_by=[F("administered_at").desc(), F("id").desc()],
-            )
-        )
-        .filter(rank=1)
-        .select_related("administered_by")
-    )
+    """Each instrument given to `patient`: its latest response and how many there are (one
+    query: the newest of each instrument, with its instrument's count beside it)."""
+    latest_rows = patient.instrument_responses.annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[F("instrument_code")],
+            order_by=[F("administered_at").desc(), F("id").desc()],
+        ),
+        count_of_code=Window(Count("id"), partition_by=[F("instrument_code")]),
+    ).filter(rank=1)
     latest = {response.instrument_code: response for response in latest_rows}
+    counts = {code: response.count_of_code for code, response in latest.items()}
     results = []
     for instrument in list_definitions():
         response = latest.pop(instrument.code, None)
@@ -368,15 +361,20 @@ def latest_results(patient: Patient) -> list[dict]:
     return results
 
 
-def intake_card_context(patient) -> dict:
+_UNREAD = object()
+
+
+def intake_card_context(patient, *, referral=_UNREAD) -> dict:
     """What the chart's Intake tab shows for this area (a fixed number of queries).
 
     `asam_latest`/`asam_count` and the results table are the patient's whole history; the
     intake checklist of an open referral (a readmission too) must use `referral_asam` and
     `referral_instrument_count`: the screening done for that referral, not an old episode's.
+    `referral`: the open referral when the caller has read it already.
     """
-    referral = open_referral_of(patient)
-    asam_rows = list(asam_history(patient)[:1])
+    referral = open_referral_of(patient) if referral is _UNREAD else referral
+    # The latest assessment, with how many there are (a window count: one query).
+    asam_rows = list(patient.asam_assessments.annotate(count_of_all=Window(Count("id")))[:1])
     asam_latest = asam_rows[0] if asam_rows else None
     if referral is None:
         current_asam = None
@@ -396,7 +394,7 @@ def intake_card_context(patient) -> dict:
         "screening_series": score_series(patient),
         "screening_referral": referral,
         "asam_latest": asam_latest,
-        "asam_count": patient.asam_assessments.count() if asam_rows else 0,
+        "asam_count": asam_latest.count_of_all if asam_latest is not None else 0,
         "referral_asam": current_asam,
         "referral_instrument_count": referral_instrument_count(referral) if results else 0,
     }

@@ -13,11 +13,13 @@ from iop.accounts.permissions import ADMITTING_ROLES, PATIENT_WRITER_ROLES, may_
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event, record_events
 from iop.core.concurrency import StaleEdit, save_if_unchanged
+from iop.core.request_facts import forget
 from patients.access import (
     active_break_glass_grant,
     may_manage_care_team,
     require_clinical_write,
     require_standing_reach,
+    site_ids_of,
 )
 from patients.models import (
     AlertSeverity,
@@ -242,6 +244,7 @@ def admit_patient(
     for team_role, user in care_team.items():
         if user is not None:
             CareTeamMember.objects.create(episode=episode, user=user, role=team_role, assigned_on=admitted_on)
+    forget()  # who reaches the patient through which way changed (iop.core.request_facts)
     patient.current_episode = episode
     patient.site = site
     save_if_unchanged(patient, expected_version=None, fields=["current_episode", "site"])
@@ -299,13 +302,15 @@ def set_care_team(
         if user is not None:
             CareTeamMember.objects.create(episode=episode, user=user, role=team_role, assigned_on=today)
         changed.append(f"care_team.{team_role}")
+    if changed:
+        forget()  # who reaches the patient through which way changed (iop.core.request_facts)
     save_if_unchanged(episode, expected_version=episode.version, fields=[])
     if changed:
         audit_patient_change(actor, AuditAction.UPDATE, episode, episode.patient, changed_fields=changed)
     return episode
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_chart_view(*, actor, patient: Patient, section: str) -> BreakGlassGrant | None:
     """Every read of a chart is audited; a break-the-glass read names the grant it went through.
 
@@ -323,7 +328,7 @@ def record_chart_view(*, actor, patient: Patient, section: str) -> BreakGlassGra
     return grant
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_list_disclosure(*, actor, patients, section: str) -> None:
     """A list that shows identifiable patients (a list page, search results, an API list page)
     discloses each of them: one audited read per distinct patient (`patients.list.<section>`),
@@ -331,7 +336,7 @@ def record_list_disclosure(*, actor, patients, section: str) -> None:
     record_chart_views(actor=actor, patients=patients, section=section, kind="list")
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_chart_views(*, actor, patients, section: str, kind: str = "chart") -> None:
     """One audited chart read per distinct patient (an API list page), in one append."""
     patients = list({patient.pk: patient for patient in patients}.values())
@@ -339,17 +344,25 @@ def record_chart_views(*, actor, patients, section: str, kind: str = "chart") ->
         return
     grants = {}
     if not (actor.is_superuser or actor.sees_whole_site):
-        on_team = set(
-            CareTeamMember.objects.filter(
-                user=actor,
-                ended_on__isnull=True,
-                episode__patient__in=patients,
-                episode__site__in=actor.sites.all(),
-            ).values_list("episode__patient_id", flat=True)
+        live = list(
+            BreakGlassGrant.objects.filter(
+                user=actor, patient__in=patients, expires_at__gt=timezone.now()
+            ).order_by("expires_at")
         )
-        for grant in BreakGlassGrant.objects.filter(
-            user=actor, patient__in=patients, expires_at__gt=timezone.now()
-        ).order_by("expires_at"):
+        # Care-team membership matters only for patients with a grant (rare): asked only then.
+        on_team = (
+            set(
+                CareTeamMember.objects.filter(
+                    user=actor,
+                    ended_on__isnull=True,
+                    episode__patient__in={grant.patient_id for grant in live},
+                    episode__site_id__in=site_ids_of(actor),
+                ).values_list("episode__patient_id", flat=True)
+            )
+            if live
+            else set()
+        )
+        for grant in live:
             if grant.patient_id not in on_team:
                 grants[grant.patient_id] = grant
     record_events(
@@ -395,6 +408,7 @@ def break_the_glass(*, actor, mrn: str, category: str, reason: str) -> BreakGlas
         reason=reason,
         expires_at=timezone.now() + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
     )
+    forget()  # a remembered "no grant" for this patient is no longer true (iop.core.request_facts)
     audit_patient_change(
         actor, AuditAction.BREAK_GLASS, grant, patient, reason=f"{grant.get_category_display()}: {reason}"
     )

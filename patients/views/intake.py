@@ -20,14 +20,15 @@ from patients.forms.intake import (
     ReferralEditForm,
     ReferralForm,
 )
-from patients.models import Urgency
+from patients.models import Referral, Urgency
 from patients.selectors import active_programs
 from patients.selectors.intake import (
     admission_readiness,
     describe_duplicates,
-    intake_queue,
     open_referral_of,
+    open_referrals_for_queue,
     proposed_care_team,
+    with_intake_progress,
 )
 from patients.services import intake as intake_services
 from patients.services import records as record_services
@@ -44,13 +45,20 @@ def _open_referral_or_404(patient, referral_id):
 
 @role_required(may_register_patients)
 def queue(request):
-    referrals = intake_queue(request.user)
+    referrals = open_referrals_for_queue(request.user)
     urgency = request.GET.get("urgency", "")
     if urgency in Urgency.values:
         referrals = referrals.filter(urgency=urgency)
     if request.GET.get("mine"):
         referrals = referrals.filter(intake_clinician=request.user)
-    context = paginate(request, referrals)
+    # The page's pks first (an index), then what the page shows for those rows only.
+    context = paginate(request, referrals.values_list("pk", flat=True))
+    page = context["page"]
+    page.object_list = list(
+        with_intake_progress(Referral.objects.filter(pk__in=list(page.object_list))).order_by(
+            "referred_at", "id"
+        )
+    )
     record_services.record_list_disclosure(
         actor=request.user,
         patients=[referral.patient for referral in context["page"].object_list],

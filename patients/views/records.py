@@ -53,7 +53,7 @@ def patient_list(request):
         request.GET or None, queryset=patient_list_for(request.user), user=request.user
     )
     patients = patient_filter.qs if patient_filter.is_bound else patient_filter.queryset
-    context = paginate(request, patients)
+    context = paginate(request, patients, pks_first=True)
     # The rows (names, MRNs, dates of birth) are a disclosure: audit each patient shown.
     services.record_list_disclosure(
         actor=request.user,
@@ -176,16 +176,19 @@ class ChartPermissions:
         return medication_services.may_edit_medications(self.user) and self._writes_record
 
 
-def chart_context(request, patient, tab: str) -> dict:
+def chart_context(request, patient, tab: str, *, episodes=None) -> dict:
     """Everything the chart layout (header, tabs) needs; records the chart read in the audit trail.
 
     Pages inside a chart (a tab, an instrument form, a consent form) start from this and extend
-    `patients/chart/base.html`.
+    `patients/chart/base.html`. `episodes`: the patient's episodes when the page shows them anyway
+    (`episodes_of`), so the header takes the current one from them instead of asking again.
     """
     break_glass_grant = services.record_chart_view(actor=request.user, patient=patient, section=tab)
     return {
         "patient": patient,
-        "header": chart_header(patient),
+        "header": chart_header(patient, episodes=episodes),
+        # Whether the user works at the site holding the record (some intake actions need it).
+        "at_record_site": request.user.is_superuser or patient.site_id in access.site_ids_of(request.user),
         "tabs": _visible_tabs(request.user),
         "tab": tab,
         "nav": "patients",
@@ -211,20 +214,31 @@ def back_to_intake_or(patient, url: str):
 
 @login_required
 def chart(request, public_id, tab="intake"):
-    patient = get_visible_patient(request.user, public_id)
+    # The Intake tab lists the episodes (the header's current one among them).
+    patient = get_visible_patient(request.user, public_id, with_current_episode=tab != "intake")
     if tab not in {key for key, _label, _icon in _visible_tabs(request.user)}:
         raise Http404("No such tab.")
-    context = chart_context(request, patient, tab)
     if tab == "intake":
-        context["episodes"] = episodes_of(patient)
-        context.update(intake_selectors.intake_card_context(patient))
+        # The Intake tab shows every episode: the header's current episode and care team come
+        # from the same rows, and the open referral is read once for all the tab's cards.
+        episodes = list(episodes_of(patient))
+        context = chart_context(request, patient, tab, episodes=episodes)
+        context["episodes"] = episodes
+        referral = intake_selectors.open_referral_of(patient)
+        context.update(
+            intake_selectors.intake_card_context(
+                patient, referral=referral, open_alerts=context["header"].alerts
+            )
+        )
         if context["sees"]["instrument_results"] or context["sees"]["asam_ratings"]:
-            context.update(screening_selectors.intake_card_context(patient))
+            context.update(screening_selectors.intake_card_context(patient, referral=referral))
         context.update(consent_selectors.intake_card_context(patient))
         if not context["sees"]["consent_contents"]:
             for key in ("consents_active", "consents_inactive", "consents_inactive_more"):
                 context.pop(key)
-    elif tab == "phases" and context["header"].episode:
+        return render(request, f"patients/chart/{tab}.html", context)
+    context = chart_context(request, patient, tab)
+    if tab == "phases" and context["header"].episode:
         context["phases"] = context["header"].episode.program.phases.all()
     elif tab == "audit":
         context.update(paginate(request, audit_history_of_patient(patient.public_id), per_page=50))
