@@ -312,3 +312,16 @@ def recheck_snapshot(key: bytes, snapshot: dict) -> list[SnapshotProblem]:
         if (u < threshold(entry["p"])) != entry["selected"]:
             problems.append(SnapshotProblem(pseudonym, "the recorded selection does not follow from U and p"))
     return problems
+
+
+def eligible_days_between(after, until, *, weekdays: list[int] | tuple[int, ...] | set[int]) -> int:
+    """Eligible days d with after < d <= until (dates), where eligible means an ISO weekday in
+    `weekdays`. Constant time: whole weeks, then the remainder."""
+    if until <= after:
+        return 0
+    span = (until - after).days
+    weeks, remainder = divmod(span, 7)
+    count = weeks * len(set(weekdays))
+    start = after.isoweekday()
+    count += sum(1 for offset in range(1, remainder + 1) if (start - 1 + offset) % 7 + 1 in weekdays)
+    return count

@@ -1,6 +1,7 @@
 """The draw rule against ../shared/CLINICAL.md section 5: solver values, hazard, HMAC vectors."""
 
 import hashlib
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from testing.draw_rule import (
     check_policy,
     commitment_of,
     draw,
+    eligible_days_between,
     first_test_distribution,
     hazard,
     mean_gap,
@@ -189,3 +191,14 @@ def test_snapshot_hash_changes_with_any_field():
     other = draw(KEY, site="s", day="2026-03-02", pool=pool("a", "b", k=2))
     assert snapshot_hash(snapshot) == snapshot_hash(dict(reversed(list(snapshot.items()))))
     assert snapshot_hash(snapshot) != snapshot_hash(other)
+
+
+@given(
+    start=st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 1, 1)),
+    span=st.integers(min_value=-3, max_value=60),
+    weekdays=st.sets(st.integers(min_value=1, max_value=7), min_size=1),
+)
+def test_eligible_days_between_counts_like_walking_the_calendar(start, span, weekdays):
+    end = start + timedelta(days=span)
+    walked = sum(1 for n in range(1, span + 1) if (start + timedelta(days=n)).isoweekday() in weekdays)
+    assert eligible_days_between(start, end, weekdays=weekdays) == walked
