@@ -34,6 +34,12 @@ def _link_of(entry: AuditEntry) -> ChainLink:
     )
 
 
+def entry_is_intact(entry: AuditEntry) -> bool:
+    """Whether one entry's stored hash still matches its content (e.g. for a verifier that
+    checks the entries it relies on; `verify_chain` checks the whole chain)."""
+    return entry_hash(_link_of(entry)) == entry.entry_hash
+
+
 @transaction.atomic
 def record_event(
     *,
