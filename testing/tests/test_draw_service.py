@@ -208,3 +208,40 @@ def test_two_concurrent_runs_make_exactly_one_draw(time_machine):
     draw = Draw.objects.get(site=site, date=MONDAY)
     assert DrawSelection.objects.filter(draw=draw).count() == draw.selected_count
     assert AuditEntry.objects.filter(object_type=draws.DRAW_OBJECT).count() == 1
+
+
+def test_a_collected_test_resets_the_count_and_a_no_show_does_not(morning, clinic, time_machine):
+    from testing.models import CollectionOutcome
+    from testing.services import collection
+
+    draw = draws.run_daily_draw(site=clinic.site_a, day=MONDAY).draw
+    order = DrugTestOrder.objects.get(selection__draw=draw, patient=clinic.patient)  # p = 1: selected
+    collection.record_collection(
+        actor=clinic.medical, order=order, outcome=CollectionOutcome.COLLECTED, temperature_c="35"
+    )
+    time_machine.move_to(datetime.datetime(2026, 3, 3, 6, 0, tzinfo=NY), tick=False)
+    tuesday = draws.run_daily_draw(site=clinic.site_a, day=datetime.date(2026, 3, 3)).draw
+    pseudonym = draws.pseudonym_for(clinic.patient)
+    entry = next(e for e in tuesday.snapshot["pool"] if e["pseudonym"] == pseudonym)
+    assert entry["state"]["days_since_test"] == 1
+    assert float(entry["p"]) > 0  # the day after a test is always possible
+
+
+def test_a_reviewed_increase_raises_the_rate_for_its_period(morning, clinic):
+    from testing.models import CollectionOutcome, ResponseAction, ResultReview
+    from testing.services import collection
+
+    order = collection.order_test(
+        actor=clinic.clinician_on_team, patient=clinic.patient, kind=OrderKind.SCHEDULED, due_on=MONDAY
+    )
+    collection.record_collection(actor=clinic.medical, order=order, outcome=CollectionOutcome.NO_SHOW)
+    collection.record_review(
+        actor=clinic.clinician_on_team,
+        review=ResultReview.objects.get(),
+        actions=[ResponseAction.INCREASE_TESTING],
+        increased_tests_per_week="3",
+        increased_until=datetime.date(2026, 3, 20),
+    )
+    draw = draws.run_daily_draw(site=clinic.site_a, day=MONDAY).draw
+    entry = next(e for e in draw.snapshot["pool"] if e["pseudonym"] == draws.pseudonym_for(clinic.patient))
+    assert entry["state"]["tests_per_week"] == "3"
