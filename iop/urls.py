@@ -56,7 +56,10 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("accounts/", include("iop.accounts.account_urls")),
+    # Before patients.urls: the chart's Tests tab belongs to testing (patients cannot import it).
+    path("patients/", include("testing.urls_chart")),
     path("patients/", include("patients.urls")),
+    path("testing/", include("testing.urls")),
     path("manage/", include("iop.accounts.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
