@@ -299,6 +299,9 @@ SPECTACULAR_SETTINGS = {
         "ConsentKindEnum": "patients.models.ConsentKind",
         "AsamEditionEnum": "patients.models.AsamEdition",
         "AsamEditionCodeEnum": ["3", "4"],  # the rule's EditionField (plain codes)
+        "CollectionOutcomeEnum": "testing.models.CollectionOutcome",
+        "ResultOutcomeEnum": "testing.models.ResultOutcome",
+        "ConsequenceEnum": "testing.models.Consequence",
     },
     # Error statuses, required PATCH versions, non-empty filters: declared once (api_schema.py).
     "POSTPROCESSING_HOOKS": [
