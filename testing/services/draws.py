@@ -254,6 +254,7 @@ def run_daily_draw(
     trigger: str = DrawTrigger.SCHEDULED,
     reason: str = "",
     nonce: str = "",
+    notify: bool = True,
 ) -> DrawOutcome:
     """Draw once for `site` on `day`. Exactly one draw per site and day: a second run (a second
     beat, a retry, a hand-run) gets the existing draw back and changes nothing (database
@@ -342,7 +343,7 @@ def run_daily_draw(
             for m, order in zip(chosen, orders, strict=True)
         ],
     )
-    if selections:
+    if selections and notify:
         from testing.tasks import notify_draw_selections_task
 
         draw_id = draw.pk

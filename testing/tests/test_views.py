@@ -284,9 +284,7 @@ def test_admins_verify_their_sites_draws_only(clinic, client, worklist_day):
 def test_an_admin_runs_a_missed_draw_through_the_page(clinic, client, worklist_day):
     client.force_login(clinic.admin)
     url = reverse("testing:draw_run")
-    response = client.post(
-        url, {"site": str(clinic.site_a.public_id), "day": "2026-03-01", "reason": "Down"}
-    )
+    response = client.post(url, {"site": str(clinic.site_a.public_id), "day": "2026-03-01", "reason": "Down"})
     assert response.status_code == 200 and "closed on Sundays" in response.content.decode()
     response = client.post(
         url, {"site": str(clinic.site_a.public_id), "day": "2026-02-27", "reason": "Server down"}
