@@ -28,6 +28,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 
 ALGORITHM_VERSION = "v1"
 DEFAULT_RAMP = 2
@@ -104,6 +105,7 @@ def weekday_lock_warning(*, eligible_days_per_week: int, max_gap: int, ramp: int
     return ""
 
 
+@cache
 def solve_q(
     *, tests_per_week: float, eligible_days_per_week: int, max_gap: int, ramp: int = DEFAULT_RAMP
 ) -> float:

@@ -62,7 +62,11 @@ def month_start(site: Site, month: date) -> datetime:
 def pseudonym_for(patient: Patient) -> str:
     """A stable pseudonym for the draw records: an HMAC of the patient's public id under a
     server secret, so the snapshot names nobody even once the month key is revealed."""
-    return salted_hmac("testing.draw.pseudonym", str(patient.public_id), algorithm="sha256").hexdigest()[:20]
+    return pseudonym_of(patient.public_id)
+
+
+def pseudonym_of(patient_public_id) -> str:
+    return salted_hmac("testing.draw.pseudonym", str(patient_public_id), algorithm="sha256").hexdigest()[:20]
 
 
 def commitment_reason(key: DrawKey) -> str:
@@ -158,36 +162,36 @@ class PoolMember:
 
 def pool_for(site: Site, day: date) -> list[PoolMember]:
     """Every active patient of the site on `day` whose phase tests at a rate above 0, with the
-    state their probability follows from. Four queries, whatever the pool's size."""
+    state their probability follows from. Four queries, whatever the pool's size; plain rows
+    (no model instances), since a site can have thousands of patients."""
     weekdays = sorted(site.operating_days)
+    active = Episode.objects.filter(
+        site=site,
+        status=EpisodeStatus.ACTIVE,
+        admitted_on__lte=day,
+        current_phase__isnull=False,
+        current_phase__tests_per_week__gt=0,
+        patient__current_episode=F("pk"),
+    )
     episodes = list(
-        Episode.objects.filter(
-            site=site,
-            status=EpisodeStatus.ACTIVE,
-            admitted_on__lte=day,
-            current_phase__isnull=False,
-            current_phase__tests_per_week__gt=0,
-            patient__current_episode=F("pk"),
-        )
-        .select_related("current_phase", "patient")
-        .only(
+        active.values_list(
             "id",
-            "admitted_on",
-            "patient__id",
+            "patient_id",
             "patient__public_id",
-            "current_phase__id",
+            "admitted_on",
+            "current_phase_id",
             "current_phase__tests_per_week",
             "current_phase__max_days_untested",
         )
     )
-    patient_ids = [episode.patient_id for episode in episodes]
+    in_pool = active.values("patient_id")
     policies = {
         policy.phase_id: policy
-        for policy in TestingPolicy.objects.filter(phase_id__in={e.current_phase_id for e in episodes})
+        for policy in TestingPolicy.objects.filter(phase_id__in={row[4] for row in episodes})
     }
     last_tests = dict(
         Specimen.objects.filter(
-            patient_id__in=patient_ids, outcome=CollectionOutcome.COLLECTED, collected_at__date__lt=day
+            patient_id__in=in_pool, outcome=CollectionOutcome.COLLECTED, collected_at__date__lt=day
         )
         .values("patient_id")
         .annotate(last=Max("collected_at"))
@@ -195,35 +199,34 @@ def pool_for(site: Site, day: date) -> list[PoolMember]:
     )
     increases = dict(
         ResultReview.objects.filter(
-            patient_id__in=patient_ids, increased_until__gte=day, increased_tests_per_week__isnull=False
+            patient_id__in=in_pool, increased_until__gte=day, increased_tests_per_week__isnull=False
         )
         .values("patient_id")
         .annotate(rate=Max("increased_tests_per_week"))
         .values_list("patient_id", "rate")
     )
     members = []
-    for episode in episodes:
-        phase = episode.current_phase
-        last = last_tests.get(episode.patient_id)
-        since = timezone.localtime(last, site.timezone).date() if last else episode.admitted_on
-        rate = max(phase.tests_per_week, increases.get(episode.patient_id) or Decimal(0))
-        rate = min(rate, Decimal(len(weekdays)))
-        policy = policies.get(phase.id)
+    ceiling = Decimal(len(weekdays))
+    for episode_id, patient_id, patient_public_id, admitted_on, phase_id, tests, max_gap in episodes:
+        last = last_tests.get(patient_id)
+        since = timezone.localtime(last, site.timezone).date() if last else admitted_on
+        rate = min(max(tests, increases.get(patient_id) or Decimal(0)), ceiling)
+        policy = policies.get(phase_id)
         state = draw_rule.PatientState(
             tests_per_week=_decimal_text(rate),
             eligible_days_per_week=len(weekdays),
-            max_gap=phase.max_days_untested,
-            ramp=min(policy.ramp if policy else draw_rule.DEFAULT_RAMP, phase.max_days_untested),
+            max_gap=max_gap,
+            ramp=min(policy.ramp if policy else draw_rule.DEFAULT_RAMP, max_gap),
             days_since_test=max(1, draw_rule.eligible_days_between(since, day, weekdays=weekdays)),
             # Catch-up for tests missed through absence arrives with scheduling (ADR 0011).
             owed="0",
         )
         members.append(
             PoolMember(
-                patient_id=episode.patient_id,
-                episode_id=episode.id,
-                patient_public_id=str(episode.patient.public_id),
-                pseudonym=pseudonym_for(episode.patient),
+                patient_id=patient_id,
+                episode_id=episode_id,
+                patient_public_id=str(patient_public_id),
+                pseudonym=pseudonym_of(patient_public_id),
                 state=state,
                 policy=policy,
             )

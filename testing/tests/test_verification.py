@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from iop.audit.models import AuditEntry
-from patients.tests.factories import PatientFactory, admit
+from patients.tests.factories import PatientFactory, admit, default_program
 from testing.models import Draw, DrawKey, DrawSelection
 from testing.services import draws
 from testing.verification import verify_draw
@@ -161,3 +161,21 @@ def test_simulate_draws_refuses_an_impossible_policy():
         call_command(
             "simulate_draws", *"--tests-per-week 1 --eligible-days-per-week 5 --max-gap 3 --json".split()
         )
+
+
+def test_bench_draw_times_a_site_of_synthetic_patients(db, settings, capsys):
+    settings.BENCH_BARE_VIEW = True
+    settings.AUDIT_CHECKPOINT_SINKS = []  # no checkpoint of a test database anywhere outside it
+    default_program()
+    call_command("bench_draw", "--patients", "30")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["patients"] == 30 and result["created"] and result["verified"]
+    assert result["draw_ms"] > 0
+    assert result["checkpoint_error"]  # not configured here: reported, not hidden
+
+
+def test_bench_draw_is_refused_outside_a_benchmark_database(settings):
+    settings.BENCH_BARE_VIEW = False
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only with DEBUG"):
+        call_command("bench_draw", "--patients", "3")
