@@ -94,3 +94,64 @@ def test_draw_worklist_collection_result_alert_review(clinic, live_server, journ
     expect(page.get_by_test_id("reviews")).to_contain_text("reviewed by")
     assert ResultReview.objects.get().reviewed_by == clinic.clinician_on_team
     assert not problems, problems
+
+
+def test_testing_pages_have_no_serious_accessibility_violations(clinic, live_server, journey_page):
+    from django.urls import reverse
+
+    from testing.models import CollectionOutcome, OrderKind, ResultOutcome, ResultStage
+    from testing.services import collection
+    from tests.test_accessibility import serious_violations
+
+    panel = PanelFactory(name="Axe cup")
+    AnalyteFactory(panel=panel, code="thc", name="THC", screen_cutoff=50)
+    PolicyFactory(phase=clinic.episode.current_phase, panel=panel)
+    today = datetime.date.today()
+    order = collection.order_test(
+        actor=clinic.clinician_on_team,
+        patient=clinic.patient,
+        kind=OrderKind.FOR_CAUSE,
+        reason="Axe",
+        due_on=today,
+    )
+    open_order = collection.order_test(
+        actor=clinic.clinician_on_team, patient=clinic.patient, kind=OrderKind.SCHEDULED, due_on=today
+    )
+    specimen = collection.record_collection(
+        actor=clinic.medical, order=order, outcome=CollectionOutcome.COLLECTED
+    )
+    collection.record_result(
+        actor=clinic.medical,
+        specimen=specimen,
+        analyte=panel.analytes.get(),
+        stage=ResultStage.SCREEN,
+        device_or_assay="Cup",
+        outcome=ResultOutcome.POSITIVE,
+    )
+    collection.finalise_results(actor=clinic.clinician_on_team, specimen=specimen)
+    review = ResultReview.objects.get()
+    page = journey_page
+    sign_in(page, live_server.url, clinic.admin.username)
+    paths = [
+        reverse("testing:worklist"),
+        reverse("testing:draw_list"),
+        reverse("testing:draw_run"),
+        reverse("patients:chart_tab", args=[clinic.patient.public_id, "tests"]),
+        reverse("testing:collect", args=[open_order.public_id]),
+    ]
+    found = {}
+    for path in paths:
+        assert page.goto(live_server.url + path).status == 200, path
+        if violations := serious_violations(page):
+            found[path] = violations
+    sign_out(page, live_server.url)
+    sign_in(page, live_server.url, clinic.clinician_on_team.username)
+    for path in [
+        reverse("testing:review", args=[review.public_id]),
+        reverse("testing:result_create", args=[specimen.public_id]),
+        reverse("testing_chart:order", args=[clinic.patient.public_id]),
+    ]:
+        assert page.goto(live_server.url + path).status == 200, path
+        if violations := serious_violations(page):
+            found[path] = violations
+    assert not found, found
