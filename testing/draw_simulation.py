@@ -169,6 +169,14 @@ class Preview:
     gap_distribution: dict[int, int]  # gap length -> how many
     weekday_share: list[float]
 
+    @property
+    def total_gaps(self) -> int:
+        return sum(self.gap_distribution.values())
+
+    @property
+    def weekday_percent(self) -> list[int]:
+        return [round(100 * share) for share in self.weekday_share]
+
 
 def preview(simulation: Simulation, *, eligible_days_per_week: int) -> Preview:
     all_gaps: dict[int, int] = {}

@@ -6,6 +6,7 @@ from django import forms
 from testing.models import (
     Analyte,
     CollectionOutcome,
+    Consequence,
     OrderKind,
     ResponseAction,
     ResultOutcome,
@@ -114,3 +115,27 @@ class MissedDrawForm(_CrispyForm):
     def __init__(self, *args, sites=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
+
+
+class PolicyForm(_CrispyForm):
+    ramp = forms.IntegerField(
+        min_value=1,
+        max_value=30,
+        help_text="Eligible days before the maximum over which the chance rises to 1 (2 keeps the "
+        "forced test off a single weekday).",
+    )
+    panel = forms.ModelChoiceField(queryset=None, to_field_name="public_id")
+    specimen_type = forms.ChoiceField(choices=SpecimenType.choices)
+    include_etg = forms.BooleanField(required=False, label="Include EtG (alcohol metabolite)")
+    observed_collection = forms.BooleanField(required=False, label="Observed collection required")
+    refusal_counts_as = forms.ChoiceField(choices=Consequence.choices)
+    no_show_counts_as = forms.ChoiceField(choices=Consequence.choices)
+    check_in_by = forms.TimeField(
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="The time in the selected patients' message (default 14:00).",
+    )
+
+    def __init__(self, *args, panels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["panel"].queryset = panels

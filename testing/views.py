@@ -16,12 +16,22 @@ from iop.accounts.permissions import may_manage_clinic
 from iop.core.forms import SERVICE_ERRORS, add_service_errors
 from iop.core.pagination import paginate
 from patients.access import DataClass, get_visible_patient, require_data_class
+from patients.models import Phase
 from patients.services import records as patient_services
 from patients.views.records import chart_context
 from testing import selectors
-from testing.forms import AmendForm, CollectionForm, MissedDrawForm, OrderForm, ResultForm, ReviewForm
-from testing.models import AnalyteResult, DrugTestOrder, ResultReview, Specimen
-from testing.services import collection, draws
+from testing.draw_rule import PolicyError
+from testing.forms import (
+    AmendForm,
+    CollectionForm,
+    MissedDrawForm,
+    OrderForm,
+    PolicyForm,
+    ResultForm,
+    ReviewForm,
+)
+from testing.models import AnalyteResult, DrugTestOrder, Panel, ResultReview, Specimen, TestingPolicy
+from testing.services import collection, draws, policies
 from testing.services.collection import FINALISE_ROLES, ORDER_ROLES, RESULT_ROLES, REVIEW_ROLES
 from testing.verification import verify_draw
 
@@ -300,4 +310,63 @@ def draw_run(request):
         request,
         "_form_page.html",
         {"form": form, "title": "Run a missed draw", "cancel_url": reverse("testing:draw_list")},
+    )
+
+
+# --- Policies (admins) -----------------------------------------------------------------------
+
+
+@role_required(may_manage_clinic)
+def policy_list(request):
+    phases = Phase.objects.filter(program__is_active=True).select_related("program", "testing_policy__panel")
+    return render(
+        request, "testing/policy_list.html", {"phases": phases, "nav": "testing", "not_dot": NOT_DOT}
+    )
+
+
+@role_required(may_manage_clinic)
+def policy_edit(request, phase_id):
+    """Edit a phase's testing policy; "Preview" shows what the real rule does with it (expected
+    tests per week, longest gap, distribution) before anything is saved."""
+    phase = get_object_or_404(Phase.objects.select_related("program"), public_id=phase_id)
+    policy = TestingPolicy.objects.filter(phase=phase).first()
+    initial = {
+        "ramp": 2,
+        "specimen_type": "urine",
+        "refusal_counts_as": "positive",
+        "no_show_counts_as": "positive",
+    }
+    if policy is not None:
+        initial = {name: getattr(policy, name) for name in policies.POLICY_FIELDS}
+        initial["panel"] = policy.panel.public_id
+    form = PolicyForm(request.POST or None, initial=initial, panels=Panel.objects.filter(is_active=True))
+    ramp = initial["ramp"]
+    if request.method == "POST" and form.is_valid():
+        ramp = form.cleaned_data["ramp"]
+        if "save" in request.POST:
+            try:
+                policies.save_policy(actor=request.user, phase=phase, values=form.cleaned_data)
+            except SERVICE_ERRORS as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"Testing policy for {phase} saved.")
+                return redirect("testing:policy_list")
+    try:
+        preview = policies.preview_policy(phase, ramp)
+        preview_error = ""
+    except PolicyError as error:
+        preview, preview_error = [], str(error)
+    return render(
+        request,
+        "testing/policy_edit.html",
+        {
+            "form": form,
+            "phase": phase,
+            "policy": policy,
+            "preview": preview,
+            "preview_error": preview_error,
+            "ramp": ramp,
+            "nav": "testing",
+            "not_dot": NOT_DOT,
+        },
     )

@@ -55,6 +55,12 @@ def pages(clinic):
         ("order a drug test", reverse("testing_chart:order", args=[patient]), ORDERS_TESTS),
         ("random draws", reverse("testing:draw_list"), ADMINS),
         ("run a missed draw", reverse("testing:draw_run"), ADMINS),
+        ("testing policies", reverse("testing:policy_list"), ADMINS),
+        (
+            "testing policy preview",
+            reverse("testing:policy_edit", args=[clinic.episode.current_phase.public_id]),
+            ADMINS,
+        ),
         ("profile", reverse("account:profile"), EVERYONE),
         ("change password", reverse("account:password_change"), EVERYONE),
         ("set up two-factor", reverse("account:two_factor_setup"), EVERYONE),

@@ -293,3 +293,33 @@ def test_an_admin_runs_a_missed_draw_through_the_page(clinic, client, worklist_d
     assert DrugTestOrder.objects.filter(selection__draw__date=datetime.date(2026, 2, 27)).exists()
     response = client.post(url, {"site": str(clinic.site_b.public_id), "day": "2026-02-27", "reason": "x"})
     assert response.status_code == 200  # not one of this admin's sites
+
+
+def test_an_admin_previews_then_saves_a_phase_policy(clinic, client, panel):
+    phase = clinic.episode.current_phase
+    client.force_login(clinic.admin)
+    url = reverse("testing:policy_edit", args=[phase.public_id])
+    page = client.get(url).content.decode()
+    assert 'data-testid="policy-preview"' in page and "Tests a week" in page
+    values = {
+        "ramp": "1",
+        "panel": str(panel.public_id),
+        "specimen_type": "urine",
+        "refusal_counts_as": "positive",
+        "no_show_counts_as": "missed",
+        "preview": "1",
+    }
+    response = client.post(url, values)
+    assert response.status_code == 200
+    assert phase.testing_policy.ramp == 2  # a preview saves nothing
+    assert "Preview with a ramp of 1" in response.content.decode()
+    response = client.post(url, {**values, "ramp": "9", "save": "1"})
+    assert response.status_code == 200 and "maximum of 5" in response.content.decode()
+    response = client.post(url, {**values, "save": "1"})
+    assert response.status_code == 302
+    phase.testing_policy.refresh_from_db()
+    assert (phase.testing_policy.ramp, phase.testing_policy.no_show_counts_as) == (1, "missed")
+    assert AuditEntry.objects.filter(object_type="testing.testingpolicy", actor=clinic.admin).exists()
+    client.force_login(clinic.clinician_on_team)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("testing:policy_list")).status_code == 404
