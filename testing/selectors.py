@@ -176,3 +176,95 @@ def draws_for(user) -> QuerySet[Draw]:
         .select_related("site", "key", "triggered_by")
         .order_by("-date", "site")
     )
+
+
+def may_see_site_report(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.sees_whole_site)
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    weeks: list[str]  # ISO dates of each week's Monday
+    selected: list[int]
+    collected: list[int]
+    not_collected: list[int]
+    positivity: dict[str, list[float | None]]  # substance -> share of collected specimens, per week
+
+    def as_json(self) -> dict:
+        return {
+            "weeks": self.weeks,
+            "selected": self.selected,
+            "collected": self.collected,
+            "not_collected": self.not_collected,
+            "positivity": self.positivity,
+        }
+
+    @property
+    def rows(self) -> list[tuple]:
+        return list(zip(self.weeks, self.selected, self.collected, self.not_collected, strict=True))
+
+
+def site_report(site: Site, *, weeks: int = 12, today: date | None = None) -> SiteReport:
+    """Random selections versus collections, and unexpected positives by substance as a share of
+    collected specimens, per week over the last `weeks` weeks. Three aggregate queries."""
+    from django.db.models.functions import TruncWeek
+
+    today = today or timezone.localdate(timezone=site.timezone)
+    monday = today - timedelta(days=today.weekday())
+    start = monday - timedelta(weeks=weeks - 1)
+    labels = [(start + timedelta(weeks=n)).isoformat() for n in range(weeks)]
+    index = {label: n for n, label in enumerate(labels)}
+
+    def week_of(value) -> str:
+        value = value.date() if hasattr(value, "date") else value
+        return value.isoformat()
+
+    selected, collected, missed = [0] * weeks, [0] * weeks, [0] * weeks
+    for row in (
+        DrugTestOrder.objects.filter(site=site, kind="random", due_on__gte=start, due_on__lte=today)
+        .annotate(week=TruncWeek("due_on"))
+        .values("week")
+        .annotate(
+            selected=Count("pk"),
+            collected=Count("pk", filter=Q(status=OrderStatus.COLLECTED)),
+            missed=Count(
+                "pk", filter=Q(status__in=[OrderStatus.REFUSED, OrderStatus.NO_SHOW, OrderStatus.UNABLE])
+            ),
+        )
+    ):
+        n = index.get(week_of(row["week"]))
+        if n is not None:
+            selected[n], collected[n], missed[n] = row["selected"], row["collected"], row["missed"]
+    zone = site.timezone
+    specimens = [0] * weeks
+    for row in (
+        Specimen.objects.filter(order__site=site, outcome="collected", collected_at__date__gte=start)
+        .annotate(week=TruncWeek("collected_at", tzinfo=zone))
+        .values("week")
+        .annotate(n=Count("pk"))
+    ):
+        n = index.get(week_of(row["week"]))
+        if n is not None:
+            specimens[n] = row["n"]
+    positives: dict[str, list[int]] = {}
+    for row in (
+        AnalyteResult.objects.filter(
+            specimen__order__site=site,
+            specimen__collected_at__date__gte=start,
+            finalised_at__isnull=False,
+            amended_by__isnull=True,
+            outcome=ResultOutcome.POSITIVE,
+            expected=False,
+        )
+        .annotate(week=TruncWeek("specimen__collected_at", tzinfo=zone))
+        .values("week", "analyte__name")
+        .annotate(n=Count("specimen", distinct=True))
+    ):
+        n = index.get(week_of(row["week"]))
+        if n is not None:
+            positives.setdefault(row["analyte__name"], [0] * weeks)[n] = row["n"]
+    positivity = {
+        name: [round(count / specimens[n], 4) if specimens[n] else None for n, count in enumerate(counts)]
+        for name, counts in sorted(positives.items())
+    }
+    return SiteReport(labels, selected, collected, missed, positivity)

@@ -6,6 +6,7 @@ app_name = "testing"
 
 urlpatterns = [
     path("worklist/", views.worklist, name="worklist"),
+    path("report/", views.site_report, name="site_report"),
     path("orders/<uuid:public_id>/collect/", views.collect, name="collect"),
     path("specimens/<uuid:public_id>/results/new/", views.result_create, name="result_create"),
     path("specimens/<uuid:public_id>/finalise/", views.finalise, name="finalise"),

@@ -124,6 +124,7 @@ def worklist(request):
         "compliance": selectors.compliance(site, today - timedelta(days=27), today),
         "not_dot": NOT_DOT,
         "is_admin": may_manage_clinic(request.user),
+        "sees_report": selectors.may_see_site_report(request.user),
     }
     return render(request, "testing/worklist.html", context)
 
@@ -370,3 +371,19 @@ def policy_edit(request, phase_id):
             "not_dot": NOT_DOT,
         },
     )
+
+
+# --- Site report (admins and clinical supervisors) -------------------------------------------
+
+
+@role_required(selectors.may_see_site_report)
+def site_report(request):
+    """Collection compliance and positivity by substance over the last 12 weeks, as charts
+    (with the same figures as a table). Aggregates only: no patient is named."""
+    sites = list(selectors.worklist_sites(request.user))
+    if not sites:
+        raise Http404("No site.")
+    site = next((s for s in sites if str(s.public_id) == request.GET.get("site")), sites[0])
+    report = selectors.site_report(site)
+    context = {"site": site, "sites": sites, "report": report, "nav": "testing", "not_dot": NOT_DOT}
+    return render(request, "testing/site_report.html", context)

@@ -56,6 +56,7 @@ def pages(clinic):
         ("random draws", reverse("testing:draw_list"), ADMINS),
         ("run a missed draw", reverse("testing:draw_run"), ADMINS),
         ("testing policies", reverse("testing:policy_list"), ADMINS),
+        ("testing report", reverse("testing:site_report"), ADMINS | {"supervisor"}),
         (
             "testing policy preview",
             reverse("testing:policy_edit", args=[clinic.episode.current_phase.public_id]),

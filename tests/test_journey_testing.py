@@ -131,6 +131,7 @@ def test_testing_pages_have_no_serious_accessibility_violations(clinic, live_ser
     collection.finalise_results(actor=clinic.clinician_on_team, specimen=specimen)
     review = ResultReview.objects.get()
     page = journey_page
+    problems = watch_for_problems(page, live_server.url)  # a CSP violation, a script error, a 4xx
     sign_in(page, live_server.url, clinic.admin.username)
     paths = [
         reverse("testing:worklist"),
@@ -138,12 +139,18 @@ def test_testing_pages_have_no_serious_accessibility_violations(clinic, live_ser
         reverse("testing:draw_run"),
         reverse("patients:chart_tab", args=[clinic.patient.public_id, "tests"]),
         reverse("testing:collect", args=[open_order.public_id]),
+        reverse("testing:policy_list"),
+        reverse("testing:policy_edit", args=[clinic.episode.current_phase.public_id]),
+        reverse("testing:site_report"),
     ]
     found = {}
     for path in paths:
         assert page.goto(live_server.url + path).status == 200, path
         if violations := serious_violations(page):
             found[path] = violations
+    # The report's charts are drawn (Chart.js from npm, no inline script).
+    expect(page.locator('canvas[data-testing-chart="compliance"][data-drawn="1"]')).to_have_count(1)
+    expect(page.locator('canvas[data-testing-chart="positivity"][data-drawn="1"]')).to_have_count(1)
     sign_out(page, live_server.url)
     sign_in(page, live_server.url, clinic.clinician_on_team.username)
     for path in [
@@ -155,3 +162,4 @@ def test_testing_pages_have_no_serious_accessibility_violations(clinic, live_ser
         if violations := serious_violations(page):
             found[path] = violations
     assert not found, found
+    assert not problems, problems

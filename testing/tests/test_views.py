@@ -323,3 +323,32 @@ def test_an_admin_previews_then_saves_a_phase_policy(clinic, client, panel):
     client.force_login(clinic.clinician_on_team)
     assert client.get(url).status_code == 404
     assert client.get(reverse("testing:policy_list")).status_code == 404
+
+
+def test_the_site_report_counts_compliance_and_unexpected_positives_per_week(
+    clinic, client, worklist_day, panel, django_assert_max_num_queries
+):
+    orders = list(DrugTestOrder.objects.filter(selection__draw=worklist_day).order_by("pk"))
+    collected = collection.record_collection(
+        actor=clinic.supervisor, order=orders[0], outcome=CollectionOutcome.COLLECTED
+    )
+    collection.record_collection(actor=clinic.supervisor, order=orders[1], outcome=CollectionOutcome.NO_SHOW)
+    collection.record_result(
+        actor=clinic.supervisor,
+        specimen=collected,
+        analyte=panel.analytes.get(code="thc"),
+        stage=ResultStage.SCREEN,
+        device_or_assay="Cup",
+        outcome=ResultOutcome.POSITIVE,
+    )
+    collection.finalise_results(actor=clinic.supervisor, specimen=collected)
+    client.force_login(clinic.supervisor)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("testing:site_report"))
+    report = response.context["report"]
+    assert report.weeks[-1] == "2026-03-02"
+    assert (report.selected[-1], report.collected[-1], report.not_collected[-1]) == (6, 1, 1)
+    assert report.positivity == {"THC": [None] * 11 + [1.0]}
+    assert 'id="testing-report-data"' in response.content.decode()
+    client.force_login(clinic.clinician_on_team)
+    assert client.get(reverse("testing:site_report")).status_code == 404
