@@ -202,3 +202,16 @@ def preview(simulation: Simulation, *, eligible_days_per_week: int) -> Preview:
         gap_distribution=dict(sorted(all_gaps.items())),
         weekday_share=[count / total for count in weekday],
     )
+
+
+def runs(selected_days: list[int], *, eligible_days: int) -> int:
+    """Wald-Wolfowitz runs in the patient's day-by-day sequence (tested / not tested)."""
+    if eligible_days == 0:
+        return 0
+    chosen = set(selected_days)
+    count, previous = 1, 0 in chosen
+    for day in range(1, eligible_days):
+        current = day in chosen
+        count += current != previous
+        previous = current
+    return count

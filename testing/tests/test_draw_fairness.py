@@ -13,6 +13,7 @@ from testing.draw_simulation import (
     CHI_SQUARE_CRITICAL_05,
     gaps,
     preview,
+    runs,
     simulate,
     weekday_chi_square,
     weekday_counts,
@@ -147,3 +148,30 @@ def test_preview_summarises_rate_longest_gap_and_weekday_share():
     assert set(summary.gap_distribution) <= {1, 2, 3, 4, 5}
     assert sum(summary.weekday_share) == pytest.approx(1)
     assert all(0.15 < share < 0.25 for share in summary.weekday_share)
+
+
+def _runs_summary(simulation):
+    values = [runs(days, eligible_days=simulation.eligible_days) for days in simulation.selected_days]
+    return statistics.mean(values), statistics.stdev(values) / math.sqrt(len(values))
+
+
+def test_runs_match_the_algorithms_own_distribution_not_bernoullis():
+    """CLINICAL.md: a runs test compares against the algorithm's own simulated distribution. An
+    independent month of patients (another seed) has the reference's mean number of runs; a
+    Bernoulli schedule at the same rate would have clearly fewer (the cap and ramp forbid long
+    untested streaks, so tests alternate more), so Bernoulli is the wrong yardstick."""
+    policy = {"tests_per_week": 2, "eligible_days_per_week": 5, "max_gap": 5, "ramp": 2, "weeks": 26}
+    reference = simulate(**policy, patients=400, seed=31)
+    sample = simulate(**policy, patients=200, seed=32)
+    ref_mean, ref_se = _runs_summary(reference)
+    mean, se = _runs_summary(sample)
+    assert abs(mean - ref_mean) < 3 * math.hypot(se, ref_se)
+    n, p = reference.eligible_days, 2 / 5
+    bernoulli_mean = 1 + 2 * (n - 1) * p * (1 - p)
+    assert ref_mean - bernoulli_mean > 3 * ref_se
+
+
+def test_runs_counts_changes_between_tested_and_untested_days():
+    assert runs([0, 1, 2], eligible_days=5) == 2
+    assert runs([1, 3], eligible_days=5) == 5
+    assert runs([], eligible_days=4) == 1
