@@ -43,7 +43,7 @@ from testing.models import (
 )
 from testing.services import collection, draws
 
-HISTORY_WEEKS = 4  # of daily draws, at most the demo's `weeks`
+HISTORY_WEEKS = {"demo": 4, "reference": 1}  # of daily draws, at most the run's `weeks`
 SUBSTANCE_ANALYTE = {
     ALCOHOL: "etg",
     OPIOIDS: "fty",
@@ -64,15 +64,14 @@ class DrugTesting:
             before = TestingPolicy.objects.count()
             ensure_default_policies(program, panel, TestingPolicy)
             clinic.created["testing policies"] += TestingPolicy.objects.count() - before
-        if clinic.mix != "demo":
-            return  # the reference workload's two years of draws: not yet (ADR 0011)
         analytes = {analyte.code: analyte for analyte in panel.analytes.all()}
         for site_index, site in enumerate(clinic.site_list):
             self._site(clinic, site_index, site, analytes)
 
     def _site(self, clinic, site_index, site, analytes) -> None:
         local_today = timezone.localdate(clinic.now, ZoneInfo(str(site.timezone)))
-        start = local_today - timedelta(weeks=min(HISTORY_WEEKS, clinic.weeks))
+        # The reference workload gets one week (its two years of draws are not built yet: ADR 0011).
+        start = local_today - timedelta(weeks=min(HISTORY_WEEKS.get(clinic.mix, 1), clinic.weeks))
         days = [
             start + timedelta(days=n)
             for n in range((local_today - start).days + 1)
@@ -225,11 +224,16 @@ class DrugTesting:
         AnalyteResult.objects.bulk_create(results)
         clinic.created["specimens"] += len(specimens)
         clinic.created["drug test results"] += len(results)
+        by_status: dict[str, list[int]] = defaultdict(list)
+        by_selection: dict[str, list[int]] = defaultdict(list)
         for order_id, (status, selection_id, collected) in statuses.items():
-            DrugTestOrder.objects.filter(pk=order_id).update(status=status)
-            DrawSelection.objects.filter(pk=selection_id).update(
-                status=SelectionStatus.COLLECTED if collected else SelectionStatus.NOT_COLLECTED
-            )
+            by_status[status].append(order_id)
+            selection_status = SelectionStatus.COLLECTED if collected else SelectionStatus.NOT_COLLECTED
+            by_selection[selection_status].append(selection_id)
+        for status, order_ids in by_status.items():
+            DrugTestOrder.objects.filter(pk__in=order_ids).update(status=status)
+        for status, selection_ids in by_selection.items():
+            DrawSelection.objects.filter(pk__in=selection_ids).update(status=status)
         primary = {
             order.patient_id: collection.primary_clinician(order.patient) for order in orders if triggers
         }
