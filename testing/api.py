@@ -161,6 +161,15 @@ class OrderSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = serializers.UUIDField(source="patient.public_id", read_only=True)
     site = serializers.UUIDField(source="site.public_id", read_only=True)
+    reason = serializers.SerializerMethodField(
+        help_text="Why a for-cause test was ordered; empty for roles that do not read drug test results."
+    )
+
+    def get_reason(self, order) -> str:
+        request = self.context.get("request")
+        if request is not None and not selectors.may_see_results(request.user):
+            return ""  # minimum necessary (ADR 0008): peer support sees that a test was ordered
+        return order.reason
 
     class Meta:
         model = DrugTestOrder
@@ -239,7 +248,9 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             order = collection.order_test(actor=request.user, patient=patient, **data)
         except DjangoValidationError as error:
             raise ApiValidationError(_service_errors(error)) from None
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        return Response(
+            OrderSerializer(order, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
 
 
 # --- Specimens (collections) -------------------------------------------------------------------

@@ -89,6 +89,10 @@ def test_ordering_through_the_api(clinic, client, panel):
     assert client.post("/api/v1/drug-test-orders/", {**body, "kind": "random"}).status_code == 400
     response = api(client, clinic.peer_support).post("/api/v1/drug-test-orders/", {**body, "reason": "x"})
     assert response.status_code == 403
+    rows = api(client, clinic.peer_support).get("/api/v1/drug-test-orders/").json()["results"]
+    assert [row["reason"] for row in rows] == [""]  # peer support: ordered, not why
+    rows = api(client, clinic.case_manager).get("/api/v1/drug-test-orders/").json()["results"]
+    assert [row["reason"] for row in rows] == ["Slurred speech"]
     response = api(client, clinic.clinician_elsewhere).post(
         "/api/v1/drug-test-orders/", {**body, "reason": "x"}
     )
