@@ -93,10 +93,7 @@ def orders_of(patient: Patient) -> QuerySet[DrugTestOrder]:
     return (
         DrugTestOrder.objects.filter(patient=patient)
         .select_related("ordered_by", "panel")
-        .prefetch_related(
-            Prefetch("specimens", queryset=specimens),
-            "panel__analytes",
-        )
+        .prefetch_related(Prefetch("specimens", queryset=specimens))
         .order_by("-due_on", "-created_at")
     )
 
