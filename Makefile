@@ -121,3 +121,7 @@ bench: $(DEV_REQS_STAMP) $(NODE_STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_DEBUG=false \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \
 	$(MANAGE) bench --scale $(BENCH_SCALE) $(BENCH_ARGS)
+	# The daily draw for one site of 5,000 active patients, its checkpoint and verification (ADR 0011).
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_DEBUG=false BENCH_BARE_VIEW=true \
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \
+	$(MANAGE) bench_draw --patients 5000

@@ -300,6 +300,9 @@ SPECTACULAR_SETTINGS = {
         "ConsentKindEnum": "patients.models.ConsentKind",
         "AsamEditionEnum": "patients.models.AsamEdition",
         "AsamEditionCodeEnum": ["3", "4"],  # the rule's EditionField (plain codes)
+        "CollectionOutcomeEnum": "testing.models.CollectionOutcome",
+        "ResultOutcomeEnum": "testing.models.ResultOutcome",
+        "ConsequenceEnum": "testing.models.Consequence",
     },
     # Error statuses, required PATCH versions, non-empty filters: declared once (api_schema.py).
     "POSTPROCESSING_HOOKS": [
@@ -460,3 +463,23 @@ CIWA_AR_BANDS = _ciwa_ar_bands(env("CIWA_AR_BANDS", default=""))
 BENCH_BARE_VIEW = env.bool("BENCH_BARE_VIEW", default=False)
 if BENCH_BARE_VIEW:
     MIDDLEWARE.insert(0, "iop.bench.middleware.QueryCountHeaderMiddleware")
+
+# --- Random drug and alcohol testing (testing/, ADR 0011) ---
+# The draw task runs every few minutes and draws for each site whose `daily_draw_time` has
+# passed on an operating day and that has no draw yet (idempotent: one draw per site and day).
+TESTING_DRAW_CHECK_EVERY_SECONDS = env.int("TESTING_DRAW_CHECK_EVERY_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["testing-draw-if-due"] = {
+    "task": "testing.tasks.draw_if_due_task",
+    "schedule": timedelta(seconds=max(TESTING_DRAW_CHECK_EVERY_SECONDS, 1)),
+}
+CELERY_BEAT_SCHEDULE["testing-commit-next-month-keys"] = {
+    "task": "testing.tasks.commit_next_month_keys_task",
+    "schedule": crontab(hour=1, minute=10),
+}
+CELERY_BEAT_SCHEDULE["testing-reveal-ended-month-keys"] = {
+    "task": "testing.tasks.reveal_ended_month_keys_task",
+    "schedule": crontab(hour=1, minute=20),
+}
+# Specimen validity thresholds (CLINICAL.md section 5; names in testing/validity.py
+# `Thresholds`), e.g. TESTING_VALIDITY_THRESHOLDS=adulterated_ph_below=4.5,dilute_creatinine_below=20
+TESTING_VALIDITY_THRESHOLDS = env.dict("TESTING_VALIDITY_THRESHOLDS", default={})

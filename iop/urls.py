@@ -14,6 +14,7 @@ from iop.core.api_docs import ApiDocsView, CachedSchemaView
 from iop.reports import errors as report_errors
 from iop.reports import views as report_views
 from patients.api.routes import ROUTES as PATIENT_ROUTES
+from testing.api import ROUTES as TESTING_ROUTES
 
 # The API docs: Swagger UI (from drf-spectacular-sidecar, not a CDN) inside the app's own layout,
 # under the strict CSP (its script comes from the same view with ?script); the schema is built
@@ -23,7 +24,7 @@ api_docs = login_required(ApiDocsView.as_view(url_name="api-schema"))
 router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
 router.register("staff", StaffViewSet, basename="staff")
-for prefix, viewset, basename in PATIENT_ROUTES:
+for prefix, viewset, basename in [*PATIENT_ROUTES, *TESTING_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
@@ -53,7 +54,10 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("accounts/", include("iop.accounts.account_urls")),
+    # Before patients.urls: the chart's Tests tab belongs to testing (patients cannot import it).
+    path("patients/", include("testing.urls_chart")),
     path("patients/", include("patients.urls")),
+    path("testing/", include("testing.urls")),
     path("manage/", include("iop.accounts.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -315,6 +315,7 @@ class DataClass:
     ASAM_RATINGS = "asam_ratings"  # ASAM dimension ratings, levels, overrides
     CONSENT_CONTENTS = "consent_contents"  # consent text, recipient, purpose, signer
     ALERT_DETAIL = "alert_detail"  # an alert's message (it names the instrument and band)
+    DRUG_TEST_RESULTS = "drug_test_results"  # specimens' validity, analyte results, reviews (ADR 0011)
 
 
 # The roles that read each restricted class; superusers read everything. Not listed: peer support.
@@ -323,6 +324,7 @@ _READERS = {
     DataClass.ASAM_RATINGS: frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL, Role.ADMIN}),
     DataClass.CONSENT_CONTENTS: frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL, Role.ADMIN}),
     DataClass.ALERT_DETAIL: frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL, Role.ADMIN}),
+    DataClass.DRUG_TEST_RESULTS: frozenset({Role.CLINICIAN, Role.CASE_MANAGER, Role.MEDICAL, Role.ADMIN}),
 }
 
 RESTRICTED_DATA_LABELS = {
@@ -330,6 +332,7 @@ RESTRICTED_DATA_LABELS = {
     DataClass.ASAM_RATINGS: "ASAM assessments",
     DataClass.CONSENT_CONTENTS: "consent contents",
     DataClass.ALERT_DETAIL: "alert details",
+    DataClass.DRUG_TEST_RESULTS: "drug test results",
 }
 
 

@@ -21,6 +21,9 @@ REGISTER = {
     "admin_other_site",
 }
 EVERYONE = set(PERSONAS) - {"anonymous"}
+# Drug testing (ADR 0011): every role but peer support uses the site's collection worklist.
+TESTING_STAFF = EVERYONE - {"peer_support"}
+ORDERS_TESTS = {"clinician_on_team", "medical", "supervisor"}
 
 
 def pages(clinic):
@@ -48,6 +51,17 @@ def pages(clinic):
         ("new staff", reverse("accounts:staff_create"), ADMINS),
         ("edit staff at site A", reverse("accounts:staff_edit", args=[staff]), {"admin"}),
         ("staff sign-in at site A", reverse("accounts:staff_security", args=[staff]), {"admin"}),
+        ("testing worklist", reverse("testing:worklist"), TESTING_STAFF),
+        ("order a drug test", reverse("testing_chart:order", args=[patient]), ORDERS_TESTS),
+        ("random draws", reverse("testing:draw_list"), ADMINS),
+        ("run a missed draw", reverse("testing:draw_run"), ADMINS),
+        ("testing policies", reverse("testing:policy_list"), ADMINS),
+        ("testing report", reverse("testing:site_report"), ADMINS | {"supervisor"}),
+        (
+            "testing policy preview",
+            reverse("testing:policy_edit", args=[clinic.episode.current_phase.public_id]),
+            ADMINS,
+        ),
         ("profile", reverse("account:profile"), EVERYONE),
         ("change password", reverse("account:password_change"), EVERYONE),
         ("set up two-factor", reverse("account:two_factor_setup"), EVERYONE),

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.urls import reverse
 
+from iop.accounts.models import Role
 from iop.accounts.permissions import may_break_glass, may_manage_clinic, may_register_patients
 
 
@@ -22,6 +23,10 @@ def navigation(request):
                 "url": reverse("patients:intake_queue"),
                 "key": "intake",
             }
+        )
+    if user.is_superuser or user.role != Role.PEER_SUPPORT:
+        items.append(
+            {"label": "Testing", "icon": "droplet", "url": reverse("testing:worklist"), "key": "testing"}
         )
     if may_break_glass(user):
         items.append(

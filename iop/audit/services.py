@@ -101,6 +101,12 @@ def _entry(actor, action, *, sequence: int, previous_hash: str, occurred_at, eve
     return entry
 
 
+def entry_is_intact(entry: AuditEntry) -> bool:
+    """Whether one entry's stored hash still matches its content (e.g. for a verifier that
+    checks the entries it relies on; `verify_chain` checks the whole chain)."""
+    return entry_hash(_link_of(entry)) == entry.entry_hash
+
+
 @transaction.atomic(savepoint=False)  # part of the caller's transaction: no savepoint round trips
 def record_event(
     *,

@@ -122,7 +122,7 @@ def pages() -> list[Page]:
         Page("patient list, page 2", "clinician", "/patients/?page=2"),
         Page("patient search by name", "clinician", f"/patients/?q={last_name}"),
         Page("chart", "clinician", chart),
-        *(Page(f"chart: {tab}", "clinician", f"{chart}{tab}/") for tab in ("intake", "phases")),
+        *(Page(f"chart: {tab}", "clinician", f"{chart}{tab}/") for tab in ("intake", "phases", "tests")),
         Page("consents", "clinician", f"{chart}consents/"),
         Page("availability", "clinician", f"{chart}availability/"),
         Page("medications", "clinician", f"{chart}medications/"),
@@ -147,6 +147,7 @@ def pages() -> list[Page]:
         Page("sites", "admin", "/manage/sites/"),
         Page("staff", "admin", "/manage/staff/"),
         Page("emergency access log", "admin", "/patients/access-log/"),
+        Page("testing worklist", "admin", "/testing/worklist/"),
         Page("API patients", "admin", "/api/v1/patients/"),
     ]
     if intake is not None:

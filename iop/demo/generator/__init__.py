@@ -24,7 +24,9 @@ of the data model:
 - `consents`: consents to treatment and 42 CFR Part 2 consents (`Consents`);
 - `screening`: instruments and ASAM assessments (`Screening`);
 - `availability`, `medications`: weekly windows and prescriptions;
-- `alerts`: the demo clinician's safety alerts, with the PHQ-9 that raised them.
+- `alerts`: the demo clinician's safety alerts, with the PHQ-9 that raised them;
+- `drug_tests`: the testing panel and policies, the last weeks of daily draws, collections,
+  results and reviews (`DrugTesting`).
 
 Shared pieces: `clinic` (the `DemoClinic` being built, constants), `path` (where each patient
 is on the path), `roster` (the demo patients as later parts read them, batch by batch),

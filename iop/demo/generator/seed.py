@@ -24,6 +24,7 @@ from iop.demo.generator.clinic import (
     demo_patients,
 )
 from iop.demo.generator.consents import Consents
+from iop.demo.generator.drug_tests import DrugTesting
 from iop.demo.generator.episodes import PatientsAndEpisodes
 from iop.demo.generator.medications import Medications
 from iop.demo.generator.path import CYCLES
@@ -43,6 +44,7 @@ PARTS: tuple[type[DemoPart], ...] = (
     AvailabilityWindows,
     Medications,
     SafetyAlerts,
+    DrugTesting,
     AuditHistory,
 )
 
