@@ -56,6 +56,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("accounts/", include("iop.accounts.account_urls")),
+    # Before the patients app: /patients/<id>/plan/ (the chart's Plan tab) and its pages.
+    path("patients/", include("treatment_plans.urls")),
     path("patients/", include("patients.urls")),
     path("manage/", include("iop.accounts.urls")),
     path("api/v1/", include(router.urls)),

@@ -157,9 +157,7 @@ def latest_progress(plan: TreatmentPlan) -> dict:
 
 
 def reviews_of(plan: TreatmentPlan) -> QuerySet[Review]:
-    return plan.reviews.select_related("reviewed_by", "version").prefetch_related(
-        Prefetch("progress", queryset=ObjectiveProgress.objects.select_related("objective"))
-    )
+    return plan.reviews.select_related("reviewed_by", "version")
 
 
 def intake_suggestions(patient: Patient) -> list[dict]:
