@@ -16,6 +16,7 @@ from iop.accounts.forms import LoginForm, ResetPasswordForm
 from iop.reports import errors as report_errors
 from iop.reports import views as report_views
 from patients.api.routes import ROUTES as PATIENT_ROUTES
+from treatment_plans.api import ROUTES as PLAN_ROUTES
 
 # Swagger UI's page template carries one inline <style>: allow inline styles there only
 # (scripts stay 'self'-only; its assets come from drf-spectacular-sidecar, not a CDN).
@@ -27,6 +28,8 @@ router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
 router.register("staff", StaffViewSet, basename="staff")
 for prefix, viewset, basename in PATIENT_ROUTES:
+    router.register(prefix, viewset, basename=basename)
+for prefix, viewset, basename in PLAN_ROUTES:
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [

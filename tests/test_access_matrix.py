@@ -136,6 +136,31 @@ def test_every_plan_page_answers_each_persona_as_the_access_rules_say(clinic, cl
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
+def test_every_plan_endpoint_answers_each_persona_as_the_access_rules_say(clinic, client, persona):
+    from treatment_plans.tests.factories import active_plan
+
+    plan, version = active_plan(clinic)
+    user = clinic.persona(persona)
+    if user is not None:
+        client.force_login(user)
+    patient = clinic.patient.public_id
+    endpoints = [
+        f"/api/v1/treatment-plans/?patient={patient}",
+        f"/api/v1/treatment-plans/{plan.public_id}/",
+        f"/api/v1/plan-versions/{version.public_id}/",
+        f"/api/v1/plan-problems/{version.problems.get().public_id}/",
+        f"/api/v1/plan-reviews/?patient={patient}",
+    ]
+    failures = []
+    for url in endpoints:
+        response = client.get(url, HTTP_ACCEPT="application/json")
+        expected = 401 if user is None else (200 if persona in SEES_PATIENT else 404)
+        if response.status_code != expected:
+            failures.append(f"{url}: expected {expected}, got {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_every_endpoint_answers_each_persona_as_the_access_rules_say(clinic, client, persona):
     user = clinic.persona(persona)
     if user is not None:
