@@ -5,6 +5,8 @@ of 10 or more co-occurring anxiety, ASAM dimension 6 of 3 or more the recovery e
 (housing and transportation). Relapse prevention is suggested for every IOP patient.
 """
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -138,3 +140,9 @@ def missing_signers(required: Iterable[str], signed: Iterable[str]) -> list[str]
     """The required signer roles that have not signed yet, in the required order."""
     have = set(signed)
     return [role for role in required if role not in have]
+
+
+def digest_of(items: Iterable[Item]) -> str:
+    """SHA-256 of a version's content (its items in plan order): what the signers sign."""
+    rows = [[i.kind, i.lineage, i.parent, {k: str(v) for k, v in i.fields.items()}] for i in items]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode("utf-8")).hexdigest()

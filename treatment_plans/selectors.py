@@ -126,18 +126,19 @@ def version_items(version: PlanVersion) -> list[rules.Item]:
     """The version's content as plain items for `rules.diff_versions`."""
     items = []
     for p_index, problem in enumerate(version_tree(version)):
-        items.append(_item("problem", problem, None, (p_index,)))
+        items.append(plan_item("problem", problem, None, (p_index,)))
         for goal in problem.goals.all():
-            items.append(_item("goal", goal, problem.lineage, (goal.order, goal.pk)))
+            items.append(plan_item("goal", goal, problem.lineage, (goal.order, goal.pk)))
             for objective in goal.objectives.all():
-                items.append(_item("objective", objective, goal.lineage, (objective.order, objective.pk)))
+                items.append(plan_item("objective", objective, goal.lineage, (objective.order, objective.pk)))
                 for intervention in objective.interventions.all():
                     order = (intervention.order, intervention.pk)
-                    items.append(_item("intervention", intervention, objective.lineage, order))
+                    items.append(plan_item("intervention", intervention, objective.lineage, order))
     return items
 
 
-def _item(kind: str, row, parent, order) -> rules.Item:
+def plan_item(kind: str, row, parent, order) -> rules.Item:
+    """One content row as a plain item (the demo builds them in memory, the same way)."""
     fields = {name: _value(row, name) for name in COMPARED_FIELDS[kind]}
     return rules.Item(kind, str(row.lineage), str(parent) if parent else None, fields, order)
 

@@ -16,8 +16,6 @@ Who may do what (docs/decisions/0013-treatment-plans.md):
 Audit entries name the fields changed, never the clinical text.
 """
 
-import hashlib
-import json
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -366,11 +364,7 @@ def remove_item(*, actor, item) -> None:
 
 def content_digest(version: PlanVersion) -> str:
     """SHA-256 of the version's content (its items in plan order): what the signers sign."""
-    items = [
-        [i.kind, i.lineage, i.parent, {k: str(v) for k, v in i.fields.items()}]
-        for i in version_items(version)
-    ]
-    return hashlib.sha256(json.dumps(items, sort_keys=True).encode("utf-8")).hexdigest()
+    return rules.digest_of(version_items(version))
 
 
 def completeness_problems(version: PlanVersion) -> list[str]:
