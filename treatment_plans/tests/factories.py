@@ -5,11 +5,13 @@ import datetime
 from django.utils import timezone
 
 from treatment_plans import services
-from treatment_plans.models import SignerRole
+from treatment_plans.models import ProblemTemplate, SignerRole
+from treatment_plans.problem_library import ensure_problem_library
 
 
 def complete_draft(clinic, *, template_keys=("relapse-prevention",)):
     """Start the clinic patient's plan and give each problem a goal, objective and intervention."""
+    ensure_problem_library(ProblemTemplate)  # a transactional test may have flushed the seeded library
     actor = clinic.clinician_on_team
     plan = services.start_plan(actor=actor, episode=clinic.episode, template_keys=template_keys)
     version = plan.versions.get()
