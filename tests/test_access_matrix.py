@@ -109,6 +109,7 @@ def plan_pages(clinic):
         ("plan compare", reverse("treatment_plans:compare", args=[patient]), SEES_PATIENT),
         ("plan print", versioned("print", active), SEES_PATIENT),
         ("plan review", reverse("treatment_plans:review", args=[patient]), PLAN_WRITERS),
+        ("discharge", reverse("treatment_plans:discharge", args=[patient]), PLAN_WRITERS),
         ("plan sign", versioned("sign", active), PLAN_WRITERS),
         ("plan submit", versioned("submit", draft), PLAN_WRITERS),
         ("plan add problem", versioned("problem_add", draft), PLAN_WRITERS),

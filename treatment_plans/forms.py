@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from iop.accounts.models import User
+from patients.models import DischargeReason
 from treatment_plans.models import (
     ObjectiveStatus,
     ProblemTemplate,
@@ -11,6 +12,7 @@ from treatment_plans.models import (
     ReviewReason,
     ServiceType,
     SignerRole,
+    TransferDirection,
 )
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -201,3 +203,23 @@ class ReviewForm(_CrispyForm):
             }
             for objective in self.objectives
         }
+
+
+class DischargeForm(_CrispyForm):
+    discharged_on = forms.DateField(widget=DATE_INPUT, label="Discharge date")
+    reason = forms.ChoiceField(choices=[("", "—")] + DischargeReason.choices, label="Reason (TEDS-D)")
+    transfer_direction = forms.ChoiceField(
+        choices=[("", "—")] + TransferDirection.choices, required=False, help_text="Transfers only."
+    )
+    receiving_level = forms.CharField(
+        max_length=10, required=False, help_text="Transfers only: e.g. 2.5, 3.5."
+    )
+    receiving_program = forms.CharField(max_length=160, required=False)
+    aftercare_group = forms.CharField(max_length=200, required=False, label="Aftercare group")
+    mutual_help = forms.CharField(max_length=200, required=False, label="Mutual-help meetings")
+    follow_up_on = forms.DateField(widget=DATE_INPUT, required=False, label="Follow-up appointment")
+    follow_up_with = forms.CharField(max_length=200, required=False, label="Follow-up with")
+    continuing_care_months = forms.IntegerField(
+        min_value=0, max_value=12, initial=6, help_text="3-6 months recommended, up to 12."
+    )
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label="Discharge summary")

@@ -421,3 +421,44 @@ class PlanDueNotice(PublicRecord):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} due {self.due_on}"
+
+
+class TransferDirection(models.TextChoices):
+    HIGHER = "higher", "Higher level of care"
+    LOWER = "lower", "Lower level of care"
+
+
+class DischargeSummary(PublicRecord):
+    """What is written when an episode ends (CLINICAL.md section 6): the TEDS-D reason is on the
+    episode (`patients.Episode.discharge_reason`); the transfer, the continuing-care plan and the
+    summary are here. Written once, with the discharge; never edited (append-only on PostgreSQL)."""
+
+    episode = models.OneToOneField(Episode, on_delete=models.PROTECT, related_name="discharge_summary")
+    transfer_direction = models.CharField(max_length=10, choices=TransferDirection.choices, blank=True)
+    receiving_level = models.CharField(
+        max_length=10, blank=True, help_text="ASAM level of the receiving program, e.g. 2.5 or 3.5"
+    )
+    receiving_program = models.CharField(max_length=160, blank=True)
+    aftercare_group = models.CharField(max_length=200, blank=True, help_text="e.g. Tuesday alumni group")
+    mutual_help = models.CharField(max_length=200, blank=True, help_text="e.g. AA 3 times a week, SMART")
+    follow_up_on = models.DateField(null=True, blank=True)
+    follow_up_with = models.CharField(max_length=200, blank=True)
+    continuing_care_months = models.PositiveSmallIntegerField(default=6)
+    summary = models.TextField(help_text="Course of treatment, progress on the plan, condition at discharge.")
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "discharge summaries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(transfer_direction="") | ~Q(receiving_level=""),
+                name="discharge_transfer_names_the_receiving_level",
+            ),
+            models.CheckConstraint(
+                condition=Q(continuing_care_months__lte=12), name="discharge_continuing_care_up_to_12_months"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Discharge summary of episode {self.episode_id}"

@@ -10,6 +10,7 @@ from patients.models import CareTeamMember, CareTeamRole, Episode, EpisodeStatus
 from patients.selectors.screening import asam_history, instrument_history
 from treatment_plans import rules
 from treatment_plans.models import (
+    DischargeSummary,
     Goal,
     Intervention,
     Objective,
@@ -49,6 +50,12 @@ def plan_settings_for(program: Program) -> PlanSettings:
 
 def problem_templates() -> QuerySet[ProblemTemplate]:
     return ProblemTemplate.objects.filter(is_active=True)
+
+
+def discharge_of(episode: Episode | None) -> DischargeSummary | None:
+    if episode is None:
+        return None
+    return DischargeSummary.objects.filter(episode=episode).select_related("written_by").first()
 
 
 def plan_of(episode: Episode | None) -> TreatmentPlan | None:

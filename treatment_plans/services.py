@@ -26,11 +26,13 @@ from iop.accounts.models import Role
 from iop.accounts.permissions import require_role
 from iop.audit.models import AuditAction
 from patients.access import require_clinical_write
-from patients.models import CareTeamMember, CareTeamRole, Episode, EpisodeStatus
+from patients.models import CareTeamMember, CareTeamRole, DischargeReason, Episode, EpisodeStatus
 from patients.services.auditing import audit_patient_change
 from patients.services.consents import signature_matches
+from patients.services.discharge import discharge_episode
 from treatment_plans import rules
 from treatment_plans.models import (
+    DischargeSummary,
     DueKind,
     Goal,
     Intervention,
@@ -47,6 +49,7 @@ from treatment_plans.models import (
     Signature,
     SignatureMethod,
     SignerRole,
+    TransferDirection,
     TreatmentPlan,
     VersionStatus,
 )
@@ -736,3 +739,66 @@ def record_due_notices(*, today: date) -> dict[str, int]:
         resolved_at__isnull=True, overdue_at__isnull=True, due_on__lt=today
     ).update(overdue_at=now)
     return {"due": len(found), "new": PlanDueNotice.objects.count() - before, "overdue": overdue}
+
+
+# --- Discharge ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def discharge_patient(
+    *,
+    actor,
+    episode: Episode,
+    discharged_on: date,
+    reason: str,
+    summary: str,
+    transfer_direction: str = "",
+    receiving_level: str = "",
+    receiving_program: str = "",
+    aftercare_group: str = "",
+    mutual_help: str = "",
+    follow_up_on: date | None = None,
+    follow_up_with: str = "",
+    continuing_care_months: int = 6,
+) -> DischargeSummary:
+    """End the episode (`patients.services.discharge.discharge_episode`, TEDS-D reason) and write
+    its discharge summary and continuing-care plan, in one transaction."""
+    errors = {}
+    transferred = reason == DischargeReason.TRANSFERRED
+    if transferred and transfer_direction not in TransferDirection.values:
+        errors["transfer_direction"] = "A transfer says whether it is to a higher or a lower level of care."
+    if transferred and not (receiving_level or "").strip():
+        errors["receiving_level"] = "Name the receiving ASAM level (e.g. 2.5, 3.5)."
+    if not transferred and (transfer_direction or (receiving_level or "").strip()):
+        errors["transfer_direction"] = "Only a transfer (reason 4) has a direction and a receiving level."
+    if not (summary or "").strip():
+        errors["summary"] = "Write the discharge summary."
+    if continuing_care_months is None or not 0 <= int(continuing_care_months) <= 12:
+        errors["continuing_care_months"] = "Continuing care is 0 to 12 months."
+    if follow_up_on is not None and discharged_on is not None and follow_up_on < discharged_on:
+        errors["follow_up_on"] = "The follow-up appointment comes after the discharge."
+    if errors:
+        raise ValidationError(errors)
+    episode = discharge_episode(actor=actor, episode=episode, discharged_on=discharged_on, reason=reason)
+    record = DischargeSummary.objects.create(
+        episode=episode,
+        transfer_direction=transfer_direction or "",
+        receiving_level=(receiving_level or "").strip(),
+        receiving_program=(receiving_program or "").strip(),
+        aftercare_group=(aftercare_group or "").strip(),
+        mutual_help=(mutual_help or "").strip(),
+        follow_up_on=follow_up_on,
+        follow_up_with=(follow_up_with or "").strip(),
+        continuing_care_months=int(continuing_care_months),
+        summary=summary.strip(),
+        written_by=actor,
+    )
+    PlanDueNotice.objects.filter(episode=episode, resolved_at__isnull=True).update(resolved_at=timezone.now())
+    _audit(
+        actor,
+        AuditAction.CREATE,
+        record,
+        episode.patient,
+        changed_fields=["summary", "continuing_care", *(["transfer"] if transferred else [])],
+    )
+    return record

@@ -28,6 +28,7 @@ from treatment_plans.forms import (
     CHILD_KIND,
     ITEM_FORMS,
     CompareForm,
+    DischargeForm,
     ReviewForm,
     RevisionForm,
     SignForm,
@@ -51,7 +52,12 @@ def _chart(request, public_id, section: str = "plan"):
     context = chart_context(request, patient, "plan")
     episode = context["header"].episode
     plan = selectors.plan_of(episode)
-    context.update(episode=episode, plan=plan, may_write_plan=services.may_write_plans(request.user))
+    context.update(
+        episode=episode,
+        plan=plan,
+        may_write_plan=services.may_write_plans(request.user),
+        discharge=selectors.discharge_of(episode) if episode and episode.status != "active" else None,
+    )
     return patient, context, plan
 
 
@@ -469,3 +475,54 @@ def version_print(request, public_id, version_id):
         "printed_by": request.user,
     }
     return render(request, "treatment_plans/print.html", context)
+
+
+@role_required(services.may_write_plans)
+def discharge(request, public_id):
+    """Discharge: TEDS-D reason, transfer, continuing-care plan and the discharge summary."""
+    patient, context, plan = _chart(request, public_id)
+    episode = context["episode"]
+    if episode is None:
+        raise Http404("Not admitted.")
+    if episode.status != "active":
+        messages.info(request, "This episode has already ended.")
+        return redirect(_plan_url(patient))
+    form = DischargeForm(request.POST or None, initial={"discharged_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.discharge_patient(actor=request.user, episode=episode, **form.cleaned_data)
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{patient.display_name} was discharged.")
+            return redirect(_plan_url(patient))
+    context.update(
+        form=form,
+        title="Discharge",
+        intro="Ends the episode of care. The summary and the continuing-care plan are kept with it and "
+        "cannot be changed afterwards; the patient comes back through a new referral.",
+        submit_label="Discharge",
+        submit_class="btn-danger",
+        cancel_url=_plan_url(patient),
+        confirm="Discharge this patient? The episode ends and the summary cannot be changed.",
+    )
+    return render(request, "patients/consents/chart_form.html", context)
+
+
+@login_required
+def discharge_print(request, public_id):
+    """The discharge summary for printing, with the 42 CFR Part 2 notice on every page."""
+    patient = get_visible_patient(request.user, public_id)
+    record_chart_view(actor=request.user, patient=patient, section="discharge_print")
+    summary = selectors.discharge_of(patient.current_episode)
+    if summary is None:
+        raise Http404("No discharge summary.")
+    context = {
+        "patient": patient,
+        "episode": summary.episode,
+        "summary": summary,
+        "notice": REDISCLOSURE_NOTICE,
+        "printed_at": timezone.localtime(),
+        "printed_by": request.user,
+    }
+    return render(request, "treatment_plans/discharge_print.html", context)
