@@ -63,6 +63,7 @@ urlpatterns = [
     path("patients/", include("treatment_plans.urls")),
     path("patients/", include("patients.urls")),
     path("manage/", include("iop.accounts.urls")),
+    path("manage/", include("treatment_plans.urls_programs")),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("api/v1/auth/tokens/", MyTokensView.as_view(), name="api-tokens"),

@@ -41,6 +41,10 @@ def pages(clinic):
         ("edit patient", reverse("patients:edit", args=[patient]), SEES_PATIENT & REGISTER),
         ("emergency access", reverse("patients:break_glass"), BREAK_GLASS),
         ("access log", reverse("patients:break_glass_log"), ADMINS),
+        # Programs are organisation-wide configuration: every admin edits them (ADR 0013).
+        ("programs", reverse("programs:list"), ADMINS),
+        ("edit program", reverse("programs:edit", args=[clinic.episode.program.public_id]), ADMINS),
+        ("new phase", reverse("programs:phase_create", args=[clinic.episode.program.public_id]), ADMINS),
         ("sites", reverse("accounts:site_list"), ADMINS),
         ("new site", reverse("accounts:site_create"), ADMINS),
         ("edit site A", reverse("accounts:site_edit", args=[site]), {"admin"}),

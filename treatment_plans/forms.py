@@ -4,8 +4,10 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from iop.accounts.models import User
+from iop.core.forms import VersionField
 from patients.models import DischargeReason
 from treatment_plans.models import (
+    NoteFormat,
     ObjectiveStatus,
     ProblemTemplate,
     ResponsibleRole,
@@ -223,3 +225,75 @@ class DischargeForm(_CrispyForm):
         min_value=0, max_value=12, initial=6, help_text="3-6 months recommended, up to 12."
     )
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label="Discharge summary")
+
+
+# --- Programs (admins) ----------------------------------------------------------------------
+
+
+class ProgramForm(_CrispyForm):
+    name = forms.CharField(max_length=120)
+    level_of_care = forms.CharField(max_length=10, initial="2.1", help_text="ASAM level, e.g. 2.1")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    is_active = forms.BooleanField(required=False, initial=True, label="Accepting admissions")
+    initial_plan_due_days = forms.IntegerField(
+        min_value=1,
+        max_value=365,
+        initial=7,
+        help_text="The initial plan is due this many days after admission.",
+    )
+    review_interval_days = forms.IntegerField(
+        min_value=1,
+        max_value=365,
+        initial=30,
+        help_text="Plans are reviewed this often, and after every phase change.",
+    )
+    requires_patient_signature = forms.BooleanField(
+        required=False, initial=True, label="Patient signs the plan"
+    )
+    requires_primary_clinician_signature = forms.BooleanField(
+        required=False, initial=True, label="Primary clinician signs the plan"
+    )
+    requires_supervisor_signature = forms.BooleanField(
+        required=False, initial=True, label="A clinical supervisor co-signs the plan"
+    )
+    note_format = forms.ChoiceField(choices=NoteFormat.choices, label="Progress note format")
+    unsigned_note_alert_hours = forms.IntegerField(
+        min_value=1,
+        max_value=720,
+        initial=24,
+        help_text="Unsigned notes older than this show on the author's home page.",
+    )
+    version = VersionField()
+
+    PROGRAM_FIELDS = ("name", "level_of_care", "description", "is_active")
+
+    def __init__(self, *args, creating: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if creating:
+            del self.fields["version"]
+
+    def program_changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.PROGRAM_FIELDS}
+
+    def settings_changes(self) -> dict:
+        skip = {*self.PROGRAM_FIELDS, "version"}
+        return {name: value for name, value in self.cleaned_data.items() if name not in skip}
+
+
+class PhaseForm(_CrispyForm):
+    order = forms.IntegerField(min_value=1, max_value=20, help_text="Its place in the program: 1, 2, ...")
+    name = forms.CharField(max_length=80)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    min_weeks = forms.IntegerField(min_value=0, max_value=104, label="Minimum weeks")
+    sessions_per_week = forms.IntegerField(min_value=0, max_value=21)
+    min_hours_per_week = forms.DecimalField(
+        min_value=0, max_value=99, decimal_places=1, label="Hours per week (at least)"
+    )
+    tests_per_week = forms.DecimalField(
+        min_value=0, max_value=9, decimal_places=1, label="Random tests per week"
+    )
+    max_days_untested = forms.IntegerField(min_value=1, max_value=60, help_text="In operating days.")
+    attendance_threshold_percent = forms.IntegerField(
+        min_value=0, max_value=100, label="Attendance to advance (%)"
+    )
+    advancement_criteria = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)

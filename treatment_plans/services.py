@@ -25,11 +25,13 @@ from django.utils import timezone
 from iop.accounts.models import Role
 from iop.accounts.permissions import require_role
 from iop.audit.models import AuditAction
+from iop.audit.services import record_event
 from patients.access import require_clinical_write
 from patients.models import CareTeamMember, CareTeamRole, DischargeReason, Episode, EpisodeStatus
 from patients.services.auditing import audit_patient_change
 from patients.services.consents import signature_matches
 from patients.services.discharge import discharge_episode
+from patients.services.programs import require_program_admin
 from treatment_plans import rules
 from treatment_plans.models import (
     DischargeSummary,
@@ -40,6 +42,7 @@ from treatment_plans.models import (
     ObjectiveProgress,
     ObjectiveStatus,
     PlanDueNotice,
+    PlanSettings,
     PlanVersion,
     Problem,
     ProblemTemplate,
@@ -802,3 +805,52 @@ def discharge_patient(
         changed_fields=["summary", "continuing_care", *(["transfer"] if transferred else [])],
     )
     return record
+
+
+# --- Program plan settings -------------------------------------------------------------------
+
+PLAN_SETTINGS_FIELDS = (
+    "initial_plan_due_days",
+    "review_interval_days",
+    "requires_patient_signature",
+    "requires_primary_clinician_signature",
+    "requires_supervisor_signature",
+    "note_format",
+    "unsigned_note_alert_hours",
+)
+
+
+@transaction.atomic
+def update_plan_settings(*, actor, program, changes: dict) -> PlanSettings:
+    """Set a program's plan rules (admins). Creates the row on first save (defaults until then)."""
+    require_program_admin(actor)
+    errors = {}
+    for name in ("initial_plan_due_days", "review_interval_days"):
+        if name in changes and (changes[name] is None or int(changes[name]) < 1):
+            errors[name] = "At least 1 day."
+    settings, _ = PlanSettings.objects.select_for_update().get_or_create(program=program)
+    signers = [
+        changes.get(name, getattr(settings, name))
+        for name in (
+            "requires_patient_signature",
+            "requires_primary_clinician_signature",
+            "requires_supervisor_signature",
+        )
+    ]
+    if not any(signers):
+        errors["requires_primary_clinician_signature"] = "A plan needs at least one signer."
+    if errors:
+        raise ValidationError(errors)
+    changed = [n for n in PLAN_SETTINGS_FIELDS if n in changes and getattr(settings, n) != changes[n]]
+    for name in changed:
+        setattr(settings, name, changes[name])
+    if changed:
+        settings.save(update_fields=[*changed, "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=settings._meta.label_lower,
+            object_id=settings.public_id,
+            changed_fields=changed,
+        )
+    return settings
