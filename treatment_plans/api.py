@@ -8,7 +8,8 @@
   (POST .../submit/: frozen from then on) and signed (POST .../sign/, with the `content_digest`
   the signer was shown). Nothing changes a version that is not a draft: 400 with the reason.
 - Problems, goals, objectives and interventions of a draft are created (POST, naming their
-  parent), changed (PATCH) and removed (DELETE); on any other version the same requests are 400.
+  parent) and removed (DELETE); on any other version the same requests are 400. They have no
+  PATCH: every PATCH in this API carries the row version it read, and plan items have none yet.
 - Reviews of the active version: POST /plan-reviews/ with progress on every objective.
 """
 
@@ -97,7 +98,6 @@ class InterventionSerializer(serializers.ModelSerializer):
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     frequency = serializers.CharField(max_length=80)
     duration = serializers.CharField(max_length=80)
-    not_in_patch = ("objective",)
 
     class Meta:
         model = Intervention
@@ -132,7 +132,6 @@ class ObjectiveSerializer(serializers.ModelSerializer):
     measure = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     status = serializers.ChoiceField(choices=ObjectiveStatus.choices, default=ObjectiveStatus.NOT_STARTED)
     progress_percent = serializers.IntegerField(min_value=0, max_value=100, default=0)
-    not_in_patch = ("goal",)
 
     class Meta:
         model = Objective
@@ -156,7 +155,6 @@ class GoalSerializer(serializers.ModelSerializer):
     problem = serializers.UUIDField(source="problem.public_id")
     objectives = ObjectiveSerializer(many=True, read_only=True)
     text = serializers.CharField(max_length=2000, help_text="In the patient's own words.")
-    not_in_patch = ("problem",)
 
     class Meta:
         model = Goal
@@ -181,7 +179,6 @@ class ProblemSerializer(serializers.ModelSerializer):
         min_value=1, max_value=6, required=False, allow_null=True, default=None
     )
     goals = GoalSerializer(many=True, read_only=True)
-    not_in_patch = ("version", "template")
 
     class Meta:
         model = Problem
@@ -462,15 +459,12 @@ class PlanVersionViewSet(PlanScopedViewSet):
 
 
 class PlanItemViewSet(
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    PlanScopedViewSet,
+    mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, PlanScopedViewSet
 ):
-    """A draft's content rows: created under their parent, changed, removed (draft only)."""
+    """A draft's content rows: created under their parent and removed (draft only). To change one,
+    remove it and add it again, or use the pages (ADR 0013: no PATCH without a row version)."""
 
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "delete", "head", "options"]
     patient_path = "version__plan__episode__patient"
     parent_field = ""  # the body field naming the parent, e.g. "problem"
     parent_model = None
@@ -506,23 +500,6 @@ class PlanItemViewSet(
         parent = self._parent(data)
         item = self.add(parent, data)
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request, *args, **kwargs):
-        item = self.get_object()
-        serializer = self.get_serializer(item, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if self.parent_field in data:
-            raise ApiValidationError(
-                {self.parent_field: ["An item does not move; remove it and add it again."]}
-            )
-        data.pop("template", None)
-        item = services.update_item(actor=request.user, item=item, changes=data)
-        return Response(self.get_serializer(item).data)
-
-    def update(self, request, *args, **kwargs):
-        kwargs["partial"] = True
-        return self.partial_update(request, *args, **kwargs)
 
     def destroy(self, request, *args, **kwargs):
         services.remove_item(actor=request.user, item=self.get_object())

@@ -208,13 +208,14 @@ def _next_due(episode: Episode, settings_by_program: dict) -> tuple[str, date | 
 
 
 def _primary_episodes(user) -> QuerySet[Episode]:
-    """Active episodes whose current primary clinician is `user`."""
+    """Active episodes at the user's sites whose current primary clinician is `user` (care-team
+    membership counts only at the user's current sites, as in `patients.access`)."""
     mine = CareTeamMember.objects.filter(
         episode=OuterRef("pk"), user=user, role=CareTeamRole.PRIMARY_CLINICIAN, ended_on__isnull=True
     )
-    return Episode.objects.filter(Exists(mine), status=EpisodeStatus.ACTIVE).select_related(
-        "patient", "program"
-    )
+    return Episode.objects.filter(
+        Exists(mine), status=EpisodeStatus.ACTIVE, site__in=user.sites.all()
+    ).select_related("patient", "program")
 
 
 def plans_due_for(user, *, today: date, limit: int = 20) -> list[DueRow]:

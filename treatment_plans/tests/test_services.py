@@ -424,3 +424,10 @@ def test_home_card_lists_due_initial_plans_and_reviews_for_the_primary_clinician
     later = today + datetime.timedelta(days=29)
     (row,) = selectors.plans_due_for(clinic.clinician_on_team, today=later)
     assert row.kind == "review" and row.state == "due"
+
+
+def test_home_card_leaves_out_patients_at_a_site_the_clinician_left(clinic):
+    today = timezone.localdate()
+    assert selectors.plans_due_for(clinic.clinician_on_team, today=today)
+    clinic.clinician_on_team.sites.set([clinic.site_b])
+    assert selectors.plans_due_for(clinic.clinician_on_team, today=today) == []
