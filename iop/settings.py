@@ -303,6 +303,8 @@ SPECTACULAR_SETTINGS = {
         "CollectionOutcomeEnum": "testing.models.CollectionOutcome",
         "ResultOutcomeEnum": "testing.models.ResultOutcome",
         "ConsequenceEnum": "testing.models.Consequence",
+        "PlanVersionStatusEnum": "treatment_plans.models.VersionStatus",
+        "ObjectiveStatusEnum": "treatment_plans.models.ObjectiveStatus",
     },
     # Error statuses, required PATCH versions, non-empty filters: declared once (api_schema.py).
     "POSTPROCESSING_HOOKS": [
@@ -370,6 +372,10 @@ AUDIT_CHECKPOINT_LOG = env("AUDIT_CHECKPOINT_LOG", default="")
 AUDIT_CHECKPOINT_HTTP_TOKEN = env("AUDIT_CHECKPOINT_HTTP_TOKEN", default="")
 # How often beat makes a checkpoint (none while the chain head has not moved).
 AUDIT_CHECKPOINT_EVERY_SECONDS = env.int("AUDIT_CHECKPOINT_EVERY_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["plan-due-notices"] = {  # treatment plans (ADR 0013): idempotent, so hourly
+    "task": "treatment_plans.tasks.record_plan_due_notices_task",
+    "schedule": timedelta(hours=1),
+}
 CELERY_BEAT_SCHEDULE["checkpoint-audit-trail"] = {
     "task": "iop.audit.tasks.checkpoint_audit_task",
     "schedule": timedelta(seconds=max(AUDIT_CHECKPOINT_EVERY_SECONDS, 1)),

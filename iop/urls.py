@@ -15,6 +15,7 @@ from iop.reports import errors as report_errors
 from iop.reports import views as report_views
 from patients.api.routes import ROUTES as PATIENT_ROUTES
 from testing.api import ROUTES as TESTING_ROUTES
+from treatment_plans.api import ROUTES as PLAN_ROUTES
 
 # The API docs: Swagger UI (from drf-spectacular-sidecar, not a CDN) inside the app's own layout,
 # under the strict CSP (its script comes from the same view with ?script); the schema is built
@@ -25,6 +26,8 @@ router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
 router.register("staff", StaffViewSet, basename="staff")
 for prefix, viewset, basename in [*PATIENT_ROUTES, *TESTING_ROUTES]:
+    router.register(prefix, viewset, basename=basename)
+for prefix, viewset, basename in PLAN_ROUTES:
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
@@ -56,9 +59,12 @@ urlpatterns = [
     path("accounts/", include("iop.accounts.account_urls")),
     # Before patients.urls: the chart's Tests tab belongs to testing (patients cannot import it).
     path("patients/", include("testing.urls_chart")),
+    # Before the patients app: /patients/<id>/plan/ (the chart's Plan tab) and its pages.
+    path("patients/", include("treatment_plans.urls")),
     path("patients/", include("patients.urls")),
     path("testing/", include("testing.urls")),
     path("manage/", include("iop.accounts.urls")),
+    path("manage/", include("treatment_plans.urls_programs")),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("api/v1/auth/tokens/", MyTokensView.as_view(), name="api-tokens"),

@@ -44,6 +44,10 @@ def pages(clinic):
         ("edit patient", reverse("patients:edit", args=[patient]), SEES_PATIENT & REGISTER),
         ("emergency access", reverse("patients:break_glass"), BREAK_GLASS),
         ("access log", reverse("patients:break_glass_log"), ADMINS),
+        # Programs are organisation-wide configuration: every admin edits them (ADR 0013).
+        ("programs", reverse("programs:list"), ADMINS),
+        ("edit program", reverse("programs:edit", args=[clinic.episode.program.public_id]), ADMINS),
+        ("new phase", reverse("programs:phase_create", args=[clinic.episode.program.public_id]), ADMINS),
         ("sites", reverse("accounts:site_list"), ADMINS),
         ("new site", reverse("accounts:site_create"), ADMINS),
         ("edit site A", reverse("accounts:site_edit", args=[site]), {"admin"}),
@@ -98,6 +102,80 @@ def test_every_page_answers_each_persona_as_the_access_rules_say(clinic, client,
             failures.append(f"{name} {url}: expected {expected}, got {response.status_code}")
         if user is None and response.status_code == 302 and not response.url.startswith(reverse("login")):
             failures.append(f"{name}: anonymous redirected to {response.url}, not the login page")
+    assert not failures, "\n".join(failures)
+
+
+# --- Treatment plans (docs/decisions/0013-treatment-plans.md) ----------------------------------
+# Everyone who sees the patient reads the plan; clinicians who reach the patient write and sign.
+PLAN_WRITERS = {"clinician_on_team", "supervisor"}
+
+
+def plan_pages(clinic):
+    from treatment_plans import services
+    from treatment_plans.tests.factories import active_plan
+
+    plan, active = active_plan(clinic)
+    draft = services.start_revision(actor=clinic.clinician_on_team, plan=plan, change_summary="Revision")
+    patient = clinic.patient.public_id
+    problem = draft.problems.first()
+    versioned = lambda name, version: reverse(f"treatment_plans:{name}", args=[patient, version.public_id])  # noqa: E731
+    item = lambda name: reverse(f"treatment_plans:{name}", args=[patient, "problem", problem.public_id])  # noqa: E731
+    return [
+        ("plan tab", reverse("treatment_plans:plan", args=[patient]), SEES_PATIENT),
+        ("plan version", versioned("version", active), SEES_PATIENT),
+        ("plan draft", versioned("version", draft), SEES_PATIENT),
+        ("plan compare", reverse("treatment_plans:compare", args=[patient]), SEES_PATIENT),
+        ("plan print", versioned("print", active), SEES_PATIENT),
+        ("plan review", reverse("treatment_plans:review", args=[patient]), PLAN_WRITERS),
+        ("discharge", reverse("treatment_plans:discharge", args=[patient]), PLAN_WRITERS),
+        ("plan sign", versioned("sign", active), PLAN_WRITERS),
+        ("plan submit", versioned("submit", draft), PLAN_WRITERS),
+        ("plan add problem", versioned("problem_add", draft), PLAN_WRITERS),
+        ("plan add goal", item("item_add"), PLAN_WRITERS),
+        ("plan edit problem", item("item_edit"), PLAN_WRITERS),
+    ]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_plan_page_answers_each_persona_as_the_access_rules_say(clinic, client, persona):
+    user = clinic.persona(persona)
+    start = reverse("treatment_plans:start", args=[clinic.patient.public_id])
+    if user is not None:
+        client.force_login(user)
+    failures = []
+    expected_start = 302 if user is None else (200 if persona in PLAN_WRITERS else 404)
+    if client.get(start).status_code != expected_start:
+        failures.append(f"plan start: expected {expected_start}")
+    for name, url, allowed in plan_pages(clinic):
+        response = client.get(url)
+        expected = 302 if user is None else (200 if persona in allowed else 404)
+        if response.status_code != expected:
+            failures.append(f"{name} {url}: expected {expected}, got {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_plan_endpoint_answers_each_persona_as_the_access_rules_say(clinic, client, persona):
+    from treatment_plans.tests.factories import active_plan
+
+    plan, version = active_plan(clinic)
+    user = clinic.persona(persona)
+    if user is not None:
+        client.force_login(user)
+    patient = clinic.patient.public_id
+    endpoints = [
+        f"/api/v1/treatment-plans/?patient={patient}",
+        f"/api/v1/treatment-plans/{plan.public_id}/",
+        f"/api/v1/plan-versions/{version.public_id}/",
+        f"/api/v1/plan-problems/{version.problems.get().public_id}/",
+        f"/api/v1/plan-reviews/?patient={patient}",
+    ]
+    failures = []
+    for url in endpoints:
+        response = client.get(url, HTTP_ACCEPT="application/json")
+        expected = 401 if user is None else (200 if persona in SEES_PATIENT else 404)
+        if response.status_code != expected:
+            failures.append(f"{url}: expected {expected}, got {response.status_code}")
     assert not failures, "\n".join(failures)
 
 

@@ -11,6 +11,8 @@ import pytest
 from iop.accounts.models import Role
 from patients.models import ReferralSource, Urgency
 from patients.services import intake as intake_services
+from treatment_plans import services as plan_services
+from treatment_plans.tests.factories import active_plan
 
 MAX_PAGES = 150
 SKIP_PREFIXES = ("/static/", "/django-admin/", "/accounts/logout/", "/api/schema/")
@@ -70,6 +72,9 @@ def clinic_with_intake(clinic):
         urgency=Urgency.ROUTINE,
         reason="Drinking more since losing work.",
     )
+    # A signed plan and a draft revision: the Plan tab's pages and the editor's links.
+    plan, _active = active_plan(clinic)
+    plan_services.start_revision(actor=clinic.clinician_on_team, plan=plan, change_summary="Revision")
     return clinic
 
 

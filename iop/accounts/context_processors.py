@@ -49,4 +49,8 @@ def navigation(request):
             },
             {"label": "API", "icon": "braces", "url": reverse("api-docs"), "key": "api"},
         ]
+    if may_manage_clinic(user):  # programs, phases and plan settings (treatment_plans, ADR 0013)
+        items.append(
+            {"label": "Programs", "icon": "diagram-3", "url": reverse("programs:list"), "key": "programs"}
+        )
     return {"nav_items": items, "session_idle_seconds": settings.SESSION_COOKIE_AGE}

@@ -122,7 +122,10 @@ def pages() -> list[Page]:
         Page("patient list, page 2", "clinician", "/patients/?page=2"),
         Page("patient search by name", "clinician", f"/patients/?q={last_name}"),
         Page("chart", "clinician", chart),
-        *(Page(f"chart: {tab}", "clinician", f"{chart}{tab}/") for tab in ("intake", "phases", "tests")),
+        *(
+            Page(f"chart: {tab}", "clinician", f"{chart}{tab}/")
+            for tab in ("intake", "phases", "tests", "plan")
+        ),
         Page("consents", "clinician", f"{chart}consents/"),
         Page("availability", "clinician", f"{chart}availability/"),
         Page("medications", "clinician", f"{chart}medications/"),
@@ -134,6 +137,7 @@ def pages() -> list[Page]:
         Page("API patient", "clinician", f"/api/v1/patients/{patient.public_id}/"),
         Page("API episodes", "clinician", "/api/v1/episodes/"),
         Page("API referrals", "clinician", "/api/v1/referrals/"),
+        Page("API treatment plans", "clinician", f"/api/v1/treatment-plans/?patient={patient.public_id}"),
         Page("home", "casemanager", "/"),
         Page("patient list", "casemanager", "/patients/"),
         Page("chart", "casemanager", cm_chart),
