@@ -341,6 +341,12 @@ CELERY_BEAT_SCHEDULE = {
             timedelta(seconds=_audit_verify_every) if _audit_verify_every else crontab(hour=2, minute=30)
         ),
     },
+    # Scheduling: occurrences of every group series, 8 weeks ahead. Idempotent (a unique natural
+    # key), so hourly is harmless and a missed tick is caught up by the next.
+    "generate-occurrences": {
+        "task": "scheduling.tasks.generate_occurrences_task",
+        "schedule": crontab(minute=7),
+    },
 }
 
 # --- Audit trail: signed checkpoints and database roles (ADR 0003) -----------------------

@@ -23,7 +23,12 @@ WEEKDAY_LABELS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 class RecurrenceError(ValueError):
-    """A rule, time or date range that cannot make a schedule; the message is for the user."""
+    """A rule, time or date range that cannot make a schedule; the message is for the user and
+    `field` names what to correct (recurrence_rule, ends_on, duration_minutes, timezone)."""
+
+    def __init__(self, message: str, field: str = "recurrence_rule"):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ def _zone(tz) -> ZoneInfo:
     try:
         return ZoneInfo(str(tz))
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise RecurrenceError(f"Unknown time zone {tz!r}.") from error
+        raise RecurrenceError(f"Unknown time zone {tz!r}.", "timezone") from error
 
 
 def parse_rule(rule_text: str, dtstart: datetime) -> rrule:
@@ -82,12 +87,14 @@ def validate(
     runs past midnight, or a rule that never occurs between the first and last day."""
     _zone(tz)
     if ends_on is not None and ends_on < starts_on:
-        raise RecurrenceError("The last day is before the first day.")
+        raise RecurrenceError("The last day is before the first day.", "ends_on")
     if not 5 <= duration_minutes <= 12 * 60:
-        raise RecurrenceError("A session lasts between 5 minutes and 12 hours.")
+        raise RecurrenceError("A session lasts between 5 minutes and 12 hours.", "duration_minutes")
     start = datetime.combine(starts_on, start_time)
     if (start + timedelta(minutes=duration_minutes)).date() != starts_on:
-        raise RecurrenceError("A session must end on the day it starts (before midnight).")
+        raise RecurrenceError(
+            "A session must end on the day it starts (before midnight).", "duration_minutes"
+        )
     rule = parse_rule(rule_text, start)
     last = ends_on if ends_on is not None else starts_on + timedelta(days=OPEN_ENDED_HORIZON_DAYS)
     if rule.after(start, inc=True) is None or rule.after(start, inc=True) > datetime.combine(

@@ -1,0 +1,17 @@
+"""Celery tasks: thin, idempotent wrappers over the services."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from scheduling.services import series as series_services
+
+
+@shared_task(
+    acks_late=True,  # safe to re-run: occurrences are unique per (series, original start)
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def generate_occurrences_task(ahead_weeks: int = series_services.DEFAULT_AHEAD_WEEKS) -> int:
+    """Keep every active series' occurrences generated `ahead_weeks` ahead (beat: hourly)."""
+    return series_services.generate_occurrences(ahead_weeks=ahead_weeks)
