@@ -144,10 +144,11 @@ def mark_all_present(*, actor, occurrence: Occurrence) -> int:
     permissions.require(permissions.may_take_attendance(actor), "take attendance")
     occurrence = _lock(occurrence)
     _check_occurrence(occurrence)
+    if not permissions.sees_whole_roster(actor, occurrence):
+        raise PermissionError(
+            "Only the session's facilitator (or a supervisor at the site) marks the whole group present."
+        )
     rows = [row for row in selectors.roster(occurrence, actor) if row.attendance is None and row.enrolled]
-    allowed = [row for row in rows if permissions.may_record_attendance_for(actor, occurrence, row.patient)]
-    if len(allowed) != len(rows):
-        raise PermissionError("You may not record attendance for every patient on this roster.")
     clinical = occurrence.series.session_type.counts_toward_clinical_hours
     new = [
         Attendance(
