@@ -56,6 +56,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("accounts/", include("iop.accounts.account_urls")),
+    path("", include("scheduling.urls")),  # before patients: the chart's Schedule tab is scheduling's
     path("patients/", include("patients.urls")),
     path("manage/", include("iop.accounts.urls")),
     path("api/v1/", include(router.urls)),

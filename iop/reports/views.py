@@ -10,6 +10,7 @@ from iop.accounts.selectors import sites_administered_by
 from iop.audit.selectors import latest_chain_verification
 from patients.access import may_see_alert_detail
 from patients.selectors import active_alerts_for, active_episode_count, break_glass_log, caseload_for
+from scheduling import selectors as schedule_selectors
 
 HOME_TEMPLATES = {
     Role.CLINICIAN: "reports/home_clinician.html",
@@ -19,6 +20,7 @@ HOME_TEMPLATES = {
     Role.ADMIN: "reports/home_admin.html",
 }
 CASELOAD_ON_HOME = 50
+SCHEDULING_CARD_ROWS = 15
 
 
 @login_required
@@ -42,6 +44,13 @@ def home(request):
             alerts=active_alerts_for(user),
             sees_alert_detail=may_see_alert_detail(user),  # ADR 0008: peer support reads "safety alert"
         )
+        if role == Role.CLINICIAN or role == Role.MEDICAL:
+            context["todays_sessions"] = schedule_selectors.todays_sessions_for(user)
+        if role == Role.CASE_MANAGER:
+            # Under-scheduled first: each caseload patient's scheduled hours against their phase.
+            context["schedule_rows"] = schedule_selectors.scheduled_hours_for(list(context["caseload"]))[
+                :SCHEDULING_CARD_ROWS
+            ]
     return render(request, HOME_TEMPLATES[role], context)
 
 

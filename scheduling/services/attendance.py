@@ -184,4 +184,21 @@ def mark_all_present(*, actor, occurrence: Occurrence) -> int:
     return len(created)
 
 
-__all__ = ["ATTENDED_STATUSES", "mark_all_present", "record_attendance"]
+__all__ = ["ATTENDED_STATUSES", "mark_all_present", "record_attendance", "record_roster_read"]
+
+
+def record_roster_read(*, actor, occurrence: Occurrence, rows) -> None:
+    """A roster page names patients: one read entry per patient shown (one insert)."""
+    record_events(
+        actor=actor,
+        action=AuditAction.READ,
+        events=[
+            {
+                "object_type": Occurrence._meta.label_lower,
+                "object_id": occurrence.public_id,
+                "patient_public_id": row.patient.public_id,
+                "reason": "roster",
+            }
+            for row in rows
+        ],
+    )

@@ -1,0 +1,366 @@
+"""Scheduling pages. Thin: check the role, load through selectors, call one service, render."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from iop.accounts.decorators import role_required
+from iop.core.forms import SERVICE_ERRORS, add_service_errors
+from patients.access import get_visible_patient
+from patients.models import Episode, EpisodeStatus
+from patients.views.records import chart_context
+from scheduling import hours, permissions, recurrence, selectors
+from scheduling.forms import AttendanceForm, CancelForm, EnrolForm, RoomForm, SeriesForm, SessionTypeForm
+from scheduling.models import Enrolment, SessionType
+from scheduling.services import attendance as attendance_services
+from scheduling.services import catalogue as catalogue_services
+from scheduling.services import enrolments as enrolment_services
+from scheduling.services import series as series_services
+
+
+def _form_page(request, form, title, cancel_url, nav="schedule"):
+    return render(
+        request, "_form_page.html", {"form": form, "title": title, "cancel_url": cancel_url, "nav": nav}
+    )
+
+
+def _messages_of(error) -> str:
+    return getattr(error, "message", None) or " ".join(getattr(error, "messages", [str(error)]))
+
+
+# --- Rooms and session types (admins) -------------------------------------------------------
+
+
+@role_required(permissions.may_manage_catalogue)
+def room_list(request):
+    return render(
+        request,
+        "scheduling/room_list.html",
+        {
+            "rooms": selectors.rooms_for(request.user),
+            "session_types": selectors.session_types(),
+            "nav": "schedule",
+        },
+    )
+
+
+@role_required(permissions.may_manage_catalogue)
+def room_create(request):
+    form = RoomForm(
+        request.POST or None, sites=request.user.sites.all() if not request.user.is_superuser else None
+    )
+    if request.user.is_superuser:
+        from iop.accounts.models import Site
+
+        form.fields["site"].queryset = Site.objects.all()
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalogue_services.create_room(actor=request.user, **form.cleaned_data)
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Room added.")
+            return redirect("scheduling:rooms")
+    return _form_page(request, form, "Add a room", reverse("scheduling:rooms"))
+
+
+@role_required(permissions.may_manage_catalogue)
+def room_edit(request, public_id):
+    room = get_object_or_404(selectors.rooms_for(request.user), public_id=public_id)
+    initial = {
+        "name": room.name,
+        "capacity": room.capacity,
+        "is_active": room.is_active,
+        "version": room.version,
+    }
+    form = RoomForm(request.POST or None, initial=initial, sites=None, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            catalogue_services.update_room(
+                actor=request.user, room=room, expected_version=version, changes=data
+            )
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Room saved.")
+            return redirect("scheduling:rooms")
+    return _form_page(request, form, f"Room: {room.name}", reverse("scheduling:rooms"))
+
+
+@role_required(permissions.may_manage_catalogue)
+def session_type_create(request):
+    form = SessionTypeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalogue_services.create_session_type(actor=request.user, **form.cleaned_data)
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Session type added.")
+            return redirect("scheduling:rooms")
+    return _form_page(request, form, "Add a session type", reverse("scheduling:rooms"))
+
+
+@role_required(permissions.may_manage_catalogue)
+def session_type_edit(request, public_id):
+    session_type = get_object_or_404(SessionType, public_id=public_id)
+    fields = ("name", "kind", "default_minutes", "counts_toward_clinical_hours", "is_active", "version")
+    form = SessionTypeForm(
+        request.POST or None, initial={name: getattr(session_type, name) for name in fields}, editing=True
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            catalogue_services.update_session_type(
+                actor=request.user, session_type=session_type, expected_version=version, changes=data
+            )
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Session type saved.")
+            return redirect("scheduling:rooms")
+    return _form_page(request, form, f"Session type: {session_type.name}", reverse("scheduling:rooms"))
+
+
+# --- Series and occurrences ----------------------------------------------------------------
+
+
+@role_required(permissions.may_read_schedules)
+def series_list(request):
+    series = list(selectors.series_for(request.user))
+    for each in series:
+        each.description = recurrence.describe(
+            each.recurrence_rule, start_time=each.start_time, duration_minutes=each.duration_minutes
+        )
+    return render(
+        request,
+        "scheduling/series_list.html",
+        {
+            "series_list": series,
+            "may_create": permissions.may_manage_series(request.user),
+            "nav": "schedule",
+            "may_manage_catalogue": permissions.may_manage_catalogue(request.user),
+        },
+    )
+
+
+@role_required(permissions.may_manage_series)
+def series_create(request):
+    form = SeriesForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            series = series_services.create_series(actor=request.user, **form.service_arguments())
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{series.name} created; its sessions for the next 8 weeks are scheduled."
+            )
+            return redirect("scheduling:series_detail", public_id=series.public_id)
+    return _form_page(request, form, "New group series", reverse("scheduling:series_list"))
+
+
+@role_required(permissions.may_read_schedules)
+def series_detail(request, public_id):
+    series = get_object_or_404(selectors.series_for(request.user), public_id=public_id)
+    today = timezone.localdate(timezone=series.site.timezone)
+    occurrences = selectors._counts(
+        selectors.occurrences_of(series, first=today - timedelta(days=7), last=today + timedelta(days=14))
+    )
+    return render(
+        request,
+        "scheduling/series_detail.html",
+        {
+            "series": series,
+            "description": recurrence.describe(
+                series.recurrence_rule, start_time=series.start_time, duration_minutes=series.duration_minutes
+            ),
+            "phases": series.phases.all(),
+            "occurrences": occurrences,
+            "today": today,
+            "nav": "schedule",
+        },
+    )
+
+
+def _occurrence_or_404(request, public_id):
+    occurrence = selectors.occurrence_for(request.user, public_id)
+    if occurrence is None:
+        raise Http404("No such session.")
+    return occurrence
+
+
+def _roster_context(request, occurrence):
+    rows = selectors.roster(occurrence, request.user)
+    for row in rows:
+        row.may_record = permissions.may_record_attendance_for(request.user, occurrence, row.patient)
+    return {
+        "occurrence": occurrence,
+        "rows": rows,
+        "statuses": selectors.AttendanceStatus.choices,
+        "whole_roster": permissions.sees_whole_roster(request.user, occurrence),
+        "may_take_attendance": permissions.may_take_attendance(request.user),
+        "may_change": permissions.may_manage_series(request.user),
+        "recorded": sum(1 for row in rows if row.attendance),
+        "is_future": occurrence.local_date > timezone.localdate(timezone=occurrence.series.site.timezone),
+        "nav": "schedule",
+    }
+
+
+@role_required(permissions.may_read_schedules)
+def occurrence_roster(request, public_id):
+    occurrence = _occurrence_or_404(request, public_id)
+    context = _roster_context(request, occurrence)
+    context["cancel_form"] = CancelForm(initial={"version": occurrence.version})
+    attendance_services.record_roster_read(actor=request.user, occurrence=occurrence, rows=context["rows"])
+    return render(request, "scheduling/roster.html", context)
+
+
+@require_POST
+@role_required(permissions.may_take_attendance)
+def mark_all_present(request, public_id):
+    occurrence = _occurrence_or_404(request, public_id)
+    try:
+        marked = attendance_services.mark_all_present(actor=request.user, occurrence=occurrence)
+    except SERVICE_ERRORS as error:
+        messages.error(request, _messages_of(error))
+    else:
+        messages.success(request, f"{marked} marked present. Change the exceptions below.")
+    return redirect("scheduling:roster", public_id=occurrence.public_id)
+
+
+@require_POST
+@role_required(permissions.may_take_attendance)
+def record_attendance(request, public_id, episode_id):
+    occurrence = _occurrence_or_404(request, public_id)
+    rows = {row.episode.public_id: row for row in selectors.roster(occurrence, request.user)}
+    row = next((r for key, r in rows.items() if str(key) == str(episode_id)), None)
+    if row is None:
+        raise Http404("No such patient on this roster.")
+    form = AttendanceForm(request.POST)
+    error_message = ""
+    if form.is_valid():
+        try:
+            attendance_services.record_attendance(
+                actor=request.user,
+                occurrence=occurrence,
+                episode=row.episode,
+                status=form.cleaned_data["status"],
+                minutes_attended=form.cleaned_data["minutes_attended"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except SERVICE_ERRORS as error:
+            error_message = _messages_of(error)
+    else:
+        error_message = " ".join(message for errors in form.errors.values() for message in errors)
+    if not request.htmx:
+        if error_message:
+            messages.error(request, f"{row.patient.display_name}: {error_message}")
+        return redirect("scheduling:roster", public_id=occurrence.public_id)
+    row = next(r for r in selectors.roster(occurrence, request.user) if r.episode.pk == row.episode.pk)
+    row.may_record = True
+    context = {
+        "occurrence": occurrence,
+        "row": row,
+        "statuses": selectors.AttendanceStatus.choices,
+        "error": error_message,
+        "may_take_attendance": True,
+    }
+    return render(request, "scheduling/_roster_row.html", context, status=200)
+
+
+@require_POST
+@role_required(permissions.may_manage_series)
+def cancel_occurrence(request, public_id):
+    occurrence = _occurrence_or_404(request, public_id)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            series_services.cancel_occurrence(
+                actor=request.user,
+                occurrence=occurrence,
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+            )
+        except SERVICE_ERRORS as error:
+            messages.error(request, _messages_of(error))
+        else:
+            messages.success(request, "Session cancelled.")
+    else:
+        messages.error(request, "Say why the session is cancelled.")
+    return redirect("scheduling:roster", public_id=occurrence.public_id)
+
+
+# --- The chart's Schedule tab ---------------------------------------------------------------
+
+
+@role_required(permissions.may_read_schedules)
+def chart_schedule(request, public_id):
+    patient = get_visible_patient(request.user, public_id)
+    context = chart_context(request, patient, "schedule")
+    episode = context["header"].episode
+    if episode is not None:
+        today = timezone.localdate(timezone=episode.site.timezone)
+        monday = hours.week_start(today)
+        sessions = selectors.sessions_of_episode(
+            episode, first=monday - timedelta(days=7), last=monday + timedelta(days=20)
+        )
+        this_week = [s for s in sessions if monday <= s.local_date < monday + timedelta(days=7)]
+        context.update(
+            episode=episode,
+            week=selectors.weekly_hours(episode, week_of=today),
+            last_week=hours.summarize_week(
+                selectors.as_records(sessions),
+                week_of=monday - timedelta(days=7),
+                requirement=selectors.requirement_of(episode),
+            ),
+            this_week=this_week,
+            upcoming=[s for s in sessions if s.local_date >= monday + timedelta(days=7)][:12],
+            enrolments=selectors.enrolments_of(episode),
+            history=selectors.attendance_history(episode, limit=30),
+            may_enrol=permissions.may_enrol(request.user) and episode.status == EpisodeStatus.ACTIVE,
+            today=today,
+        )
+    return render(request, "patients/chart/schedule.html", context)
+
+
+@role_required(permissions.may_enrol)
+def enrol(request, public_id):
+    patient = get_visible_patient(request.user, public_id)
+    episode = Episode.objects.filter(pk=patient.current_episode_id, status=EpisodeStatus.ACTIVE).first()
+    back = reverse("patients:chart_tab", args=[patient.public_id, "schedule"])
+    if episode is None:
+        messages.error(request, "The patient has no active episode: admit them first.")
+        return redirect(back)
+    form = EnrolForm(request.POST or None, episode=episode, initial={"joined_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrolment_services.enrol(actor=request.user, episode=episode, **form.cleaned_data)
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Enrolled in {form.cleaned_data['series'].name}.")
+            return redirect(back)
+    return _form_page(request, form, f"Enrol {patient.display_name} in a group", back, nav="patients")
+
+
+@require_POST
+@role_required(permissions.may_enrol)
+def leave(request, public_id, enrolment_id):
+    patient = get_visible_patient(request.user, public_id)
+    enrolment = get_object_or_404(Enrolment.objects.filter(episode__patient=patient), public_id=enrolment_id)
+    try:
+        enrolment_services.leave(actor=request.user, enrolment=enrolment, left_on=timezone.localdate())
+    except SERVICE_ERRORS as error:
+        messages.error(request, _messages_of(error))
+    else:
+        messages.success(request, f"Left {enrolment.series.name} after today.")
+    return redirect("patients:chart_tab", public_id=patient.public_id, tab="schedule")
