@@ -16,6 +16,7 @@ from iop.accounts.forms import LoginForm, ResetPasswordForm
 from iop.reports import errors as report_errors
 from iop.reports import views as report_views
 from patients.api.routes import ROUTES as PATIENT_ROUTES
+from scheduling.api import ROUTES as SCHEDULING_ROUTES
 
 # Swagger UI's page template carries one inline <style>: allow inline styles there only
 # (scripts stay 'self'-only; its assets come from drf-spectacular-sidecar, not a CDN).
@@ -26,7 +27,7 @@ api_docs = login_required(
 router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
 router.register("staff", StaffViewSet, basename="staff")
-for prefix, viewset, basename in PATIENT_ROUTES:
+for prefix, viewset, basename in [*PATIENT_ROUTES, *SCHEDULING_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
