@@ -142,7 +142,7 @@ def create_series(
     audit_change(actor, AuditAction.CREATE, series, changed_fields=[*SERIES_FIELDS, "phases"])
     if generate:
         today = timezone.localdate(timezone=site.timezone)
-        _generate_for(series, first=today, last=today + timedelta(weeks=DEFAULT_AHEAD_WEEKS))
+        generate_for_series(series, first=today, last=today + timedelta(weeks=DEFAULT_AHEAD_WEEKS))
     return series
 
 
@@ -206,7 +206,9 @@ def _slot_ordinals(series: GroupSeries, first: date) -> int:
     return sum(1 for _ in conflicts._series_slots(series, series.starts_on, first - timedelta(days=1)))
 
 
-def _generate_for(series: GroupSeries, *, first: date, last: date) -> int:
+def generate_for_series(series: GroupSeries, *, first: date, last: date) -> int:
+    """Insert the series' missing occurrences with a local date in [first, last] (no audit: the
+    callers record it, e.g. `generate_occurrences` or the demo's one seeding event)."""
     first = max(first, series.starts_on)
     slots = list(conflicts._series_slots(series, first, last))
     if not slots:
@@ -251,7 +253,7 @@ def generate_occurrences(
     created = 0
     for each in queryset:
         today = timezone.localdate(timezone=each.site.timezone)
-        made = _generate_for(
+        made = generate_for_series(
             each, first=min(since or today, today), last=today + timedelta(weeks=ahead_weeks)
         )
         if made:

@@ -1,0 +1,182 @@
+"""Schedules (issue 8, ADR 0010): rooms, a morning and an evening Phase 1 track and an aftercare
+group per site, the active patients' enrolments, and attendance for every past session.
+
+Phase 1 patients whose availability windows block the morning (work, school, family between
+9:00 and 12:00 on Mon-Thu) join the evening track, the others the morning one; a full track
+leaves the patient under-scheduled (the case manager's home shows them first). Phase 2 patients
+join aftercare. Past sessions get attendance drawn per patient: mostly present, some late or
+leaving early (minutes below the session), a few absent or excused. The site's first clinician
+(the demo clinician at the first site) facilitates the morning track, so "Today's sessions"
+lists it on an operating day.
+"""
+
+from collections import defaultdict
+from datetime import time, timedelta
+
+from iop.accounts.models import Role
+from iop.demo.generator.clinic import BATCH_SIZE, DemoClinic, seeded_uuid
+from iop.demo.generator.roster import roster
+from patients.models import AvailabilityWindow, Episode, Phase
+from scheduling.default_catalogue import ensure_session_types
+from scheduling.models import Attendance, Enrolment, GroupSeries, Occurrence, Room, SessionType
+from scheduling.services.series import DEFAULT_AHEAD_WEEKS, generate_for_series
+
+ROOMS = (("Room A", 14), ("Room B", 14), ("Family room", 6))
+TRACKS = (
+    # name, room, rule, start, minutes, phase order, session type
+    ("Phase 1 morning", "Room A", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH", time(9), 180, 1, "Group therapy"),
+    ("Phase 1 evening", "Room B", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH", time(18), 180, 1, "Group therapy"),
+    ("Aftercare", "Room A", "FREQ=WEEKLY;BYDAY=TU", time(18), 90, 2, "Relapse prevention"),
+)
+CAPACITY = 12
+STATUS_WEIGHTS = {"present": 82, "late": 6, "left_early": 4, "absent": 5, "excused": 3}
+
+
+class Schedules:
+    def build(self, clinic: DemoClinic) -> None:
+        ensure_session_types(SessionType)
+        phases = {phase.order: phase for phase in Phase.objects.filter(program__name="Adult SUD IOP")}
+        start = clinic.today - timedelta(weeks=max(clinic.weeks, clinic.history_weeks))
+        series_by_site = {}
+        for site_index, site in enumerate(clinic.site_list):
+            series_by_site[site.pk] = self._series(clinic, site_index, site, phases, start)
+        self._enrol(clinic, series_by_site)
+        self._attendance(clinic, series_by_site)
+
+    def _series(self, clinic, site_index, site, phases, start) -> dict[str, GroupSeries]:
+        rooms = {}
+        for name, capacity in ROOMS:
+            room, created = Room.objects.get_or_create(site=site, name=name, defaults={"capacity": capacity})
+            rooms[name] = room
+            clinic.created["rooms"] += created
+        clinicians = clinic.staff_for(site_index, Role.CLINICIAN)
+        made = {}
+        for number, (name, room, rule, start_time, minutes, order, type_name) in enumerate(TRACKS):
+            series, created = GroupSeries.objects.get_or_create(
+                site=site,
+                name=name,
+                defaults={
+                    "session_type": SessionType.objects.get(name=type_name),
+                    "room": rooms[room],
+                    "facilitator": clinicians[number % len(clinicians)],
+                    "capacity": CAPACITY,
+                    "recurrence_rule": rule,
+                    "start_time": start_time,
+                    "duration_minutes": minutes,
+                    "starts_on": start,
+                },
+            )
+            if created:
+                series.phases.set([phases[order]] if order in phases else [])
+                clinic.created["group series"] += 1
+            clinic.created["sessions"] += generate_for_series(
+                series, first=series.starts_on, last=clinic.today + timedelta(weeks=DEFAULT_AHEAD_WEEKS)
+            )
+            made[name] = series
+        return made
+
+    def _enrol(self, clinic: DemoClinic, series_by_site) -> None:
+        taken = defaultdict(int)
+        for row in (
+            Enrolment.objects.filter(
+                series__in=[s for site in series_by_site.values() for s in site.values()]
+            )
+            .filter(left_on__isnull=True)
+            .values_list("series_id", flat=True)
+        ):
+            taken[row] += 1
+        for batch in roster(clinic, "Demo enrolments"):
+            active = [p for p in batch if p.episode is not None and p.episode.active]
+            episodes = {
+                e["pk"]: e
+                for e in Episode.objects.filter(pk__in=[p.episode.pk for p in active]).values(
+                    "pk", "current_phase__order", "phase_started_on", "admitted_on"
+                )
+            }
+            enrolled = set(
+                Enrolment.objects.filter(episode_id__in=list(episodes)).values_list("episode_id", flat=True)
+            )
+            blocked = set(
+                AvailabilityWindow.objects.filter(
+                    patient_id__in=[p.pk for p in active],
+                    weekday__lte=4,
+                    starts_at__lt=time(12),
+                    ends_at__gt=time(9),
+                ).values_list("patient_id", flat=True)
+            )
+            new = []
+            for patient in active:
+                episode = episodes[patient.episode.pk]
+                if episode["pk"] in enrolled:
+                    continue
+                tracks = series_by_site[patient.site.pk]
+                if episode["current_phase__order"] == 2:
+                    choices = [tracks["Aftercare"]]
+                else:
+                    first, second = ("Phase 1 evening", "Phase 1 morning")
+                    if patient.pk not in blocked:
+                        first, second = second, first
+                    choices = [tracks[first], tracks[second]]
+                series = next((s for s in choices if taken[s.pk] < s.capacity), None)
+                if series is None:
+                    continue
+                taken[series.pk] += 1
+                joined = max(episode["phase_started_on"] or episode["admitted_on"], series.starts_on)
+                rng = clinic.rng("enrolment", patient.index)
+                new.append(
+                    Enrolment(
+                        public_id=seeded_uuid(rng), series=series, episode_id=episode["pk"], joined_on=joined
+                    )
+                )
+            Enrolment.objects.bulk_create(new)
+            clinic.created["enrolments"] += len(new)
+
+    def _attendance(self, clinic: DemoClinic, series_by_site) -> None:
+        all_series = [s for site in series_by_site.values() for s in site.values()]
+        for series in all_series:
+            enrolments = list(Enrolment.objects.filter(series=series))
+            if not enrolments:
+                continue
+            occurrences = list(
+                Occurrence.objects.filter(
+                    series=series, local_date__lt=clinic.today, status="scheduled"
+                ).order_by("starts_at")
+            )
+            recorded = set(
+                Attendance.objects.filter(occurrence__series=series).values_list(
+                    "occurrence_id", "episode_id"
+                )
+            )
+            clinical = series.session_type.counts_toward_clinical_hours
+            rows = []
+            for enrolment in enrolments:
+                rng = clinic.rng("attendance", series.pk, enrolment.episode_id)
+                for occurrence in occurrences:
+                    if not enrolment.is_enrolled_on(occurrence.local_date):
+                        continue
+                    if (occurrence.pk, enrolment.episode_id) in recorded:
+                        continue
+                    status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
+                    length = occurrence.minutes
+                    minutes = {"present": length, "absent": 0, "excused": 0}.get(status)
+                    if minutes is None:
+                        minutes = length - rng.randint(10, min(60, length - 1))
+                    rows.append(
+                        Attendance(
+                            public_id=seeded_uuid(rng),
+                            occurrence=occurrence,
+                            episode_id=enrolment.episode_id,
+                            status=status,
+                            minutes_attended=minutes,
+                            session_minutes=length,
+                            local_date=occurrence.local_date,
+                            counts_toward_clinical_hours=clinical,
+                            recorded_by_id=occurrence.facilitator_id,
+                        )
+                    )
+            for begin in range(0, len(rows), BATCH_SIZE):
+                Attendance.objects.bulk_create(rows[begin : begin + BATCH_SIZE])
+            clinic.created["attendance records"] += len(rows)
+
+
+__all__ = ["Schedules"]
