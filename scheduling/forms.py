@@ -168,3 +168,16 @@ class AttendanceForm(forms.Form):
 class CancelForm(_Crispy):
     reason = forms.CharField(max_length=200, help_text="Patients are told the session is cancelled.")
     version = VersionField()
+
+
+class BuildWeekForm(forms.Form):
+    """The builder page: which series the patient is in from `starting_on` (the proposal
+    pre-ticked) and, if other than proposed, why."""
+
+    series = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    starting_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    reason = forms.CharField(required=False, max_length=200, label="Reason (only when changing the proposal)")
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["series"].choices = [(c.key, c.name) for c in candidates]

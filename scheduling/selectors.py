@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from patients.access import visible_patients
-from patients.models import Episode, Patient
+from patients.models import AvailabilityWindow, Episode, Patient
 from scheduling import hours, permissions
 from scheduling.default_catalogue import DEFAULT_POLICY
 from scheduling.models import (
@@ -403,3 +403,95 @@ def missed_days(episode: Episode, *, first: date, last: date) -> dict[date, str]
         if days.get(day) != AttendanceStatus.ABSENT:
             days[day] = status
     return days
+
+
+# --- The schedule builder's inputs -------------------------------------------------------------
+
+
+@dataclass
+class BuilderInputs:
+    need: object  # scheduling.builder.Need
+    candidates: list
+    busy: list
+    current: set
+    series: dict  # key -> GroupSeries
+    enrolments: dict  # key -> the episode's open Enrolment in that series
+    week_start: date
+
+
+def builder_inputs(episode: Episode, *, starting_on: date) -> BuilderInputs:
+    """Everything `scheduling.builder.propose` needs for an episode, read in a fixed number of
+    queries: the site's active series with their meetings in the week from `starting_on`'s
+    Monday (local times), how full each is that day, the patient's availability windows and
+    appointments, and the series they are in."""
+    from scheduling import builder
+    from scheduling.conflicts import _series_slots
+
+    monday = hours.week_start(starting_on)
+    series_list = list(
+        GroupSeries.objects.filter(site_id=episode.site_id, is_active=True)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=starting_on))
+        .select_related("site", "session_type")
+        .prefetch_related("phases")
+    )
+    taken = dict(
+        Enrolment.objects.filter(series__in=series_list)
+        .filter(enrolled_on(starting_on))
+        .order_by()
+        .values("series")
+        .annotate(n=Count("pk"))
+        .values_list("series", "n")
+    )
+    mine = {
+        str(e.series.public_id): e
+        for e in Enrolment.objects.filter(episode=episode)
+        .filter(enrolled_on(starting_on))
+        .select_related("series")
+    }
+    candidates, by_key = [], {}
+    for series in series_list:
+        key = str(series.public_id)
+        by_key[key] = series
+        zone = series.site.timezone
+        meetings = tuple(
+            builder.Meeting(
+                slot.local_date.isoweekday(),
+                slot.starts_at.astimezone(zone).time(),
+                slot.ends_at.astimezone(zone).time(),
+            )
+            for slot in _series_slots(series, monday, monday + timedelta(days=6))
+        )
+        phases = {phase.pk for phase in series.phases.all()}
+        candidates.append(
+            builder.Candidate(
+                key=key,
+                name=series.name,
+                meetings=meetings,
+                clinical=series.session_type.counts_toward_clinical_hours,
+                full=taken.get(series.pk, 0) >= series.capacity,
+                serves_phase=not phases or episode.current_phase_id in phases,
+            )
+        )
+    busy = [
+        builder.Meeting(w.weekday, w.starts_at, w.ends_at)
+        for w in AvailabilityWindow.objects.filter(patient_id=episode.patient_id)
+    ]
+    for appointment in Appointment.objects.filter(
+        episode=episode,
+        status=AppointmentStatus.SCHEDULED,
+        local_date__range=(monday, monday + timedelta(days=6)),
+    ).select_related("site"):
+        zone = appointment.site.timezone
+        busy.append(
+            builder.Meeting(
+                appointment.local_date.isoweekday(),
+                appointment.starts_at.astimezone(zone).time(),
+                appointment.ends_at.astimezone(zone).time(),
+            )
+        )
+    requirement = requirement_of(episode)
+    need = builder.Need(
+        sessions=requirement.sessions_per_week if requirement else 0,
+        minutes=requirement.minutes if requirement else 0,
+    )
+    return BuilderInputs(need, candidates, busy, set(mine), by_key, mine, monday)

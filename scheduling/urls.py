@@ -26,6 +26,7 @@ urlpatterns = [
     path("schedule/session-types/<uuid:public_id>/", views.session_type_edit, name="session_type_edit"),
     path("patients/<uuid:public_id>/schedule/", views.chart_schedule, name="chart_schedule"),
     path("patients/<uuid:public_id>/schedule/enrol/", views.enrol, name="enrol"),
+    path("patients/<uuid:public_id>/schedule/builder/", views.build_week, name="build_week"),
     path(
         "patients/<uuid:public_id>/schedule/enrolments/<uuid:enrolment_id>/leave/", views.leave, name="leave"
     ),

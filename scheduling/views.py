@@ -1,6 +1,6 @@
 """Scheduling pages. Thin: check the role, load through selectors, call one service, render."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -14,10 +14,19 @@ from iop.core.forms import SERVICE_ERRORS, add_service_errors
 from patients.access import get_visible_patient
 from patients.models import Episode, EpisodeStatus
 from patients.views.records import chart_context
-from scheduling import hours, permissions, recurrence, selectors
-from scheduling.forms import AttendanceForm, CancelForm, EnrolForm, RoomForm, SeriesForm, SessionTypeForm
+from scheduling import builder, hours, permissions, recurrence, selectors
+from scheduling.forms import (
+    AttendanceForm,
+    BuildWeekForm,
+    CancelForm,
+    EnrolForm,
+    RoomForm,
+    SeriesForm,
+    SessionTypeForm,
+)
 from scheduling.models import Enrolment, SessionType
 from scheduling.services import attendance as attendance_services
+from scheduling.services import builder as builder_services
 from scheduling.services import catalogue as catalogue_services
 from scheduling.services import enrolments as enrolment_services
 from scheduling.services import series as series_services
@@ -364,3 +373,69 @@ def leave(request, public_id, enrolment_id):
     else:
         messages.success(request, f"Left {enrolment.series.name} after today.")
     return redirect("patients:chart_tab", public_id=patient.public_id, tab="schedule")
+
+
+@role_required(permissions.may_enrol)
+def build_week(request, public_id):
+    """The schedule builder for one patient: their phase's requirement against their
+    availability and enrolments, a proposal, and accept / edit / override with a reason."""
+    patient = get_visible_patient(request.user, public_id)
+    episode = (
+        Episode.objects.select_related("current_phase", "site")
+        .filter(pk=patient.current_episode_id, status=EpisodeStatus.ACTIVE)
+        .first()
+    )
+    back = reverse("patients:chart_tab", args=[patient.public_id, "schedule"])
+    if episode is None:
+        messages.error(request, "The patient has no active episode: admit them first.")
+        return redirect(back)
+    raw_start = request.POST.get("starting_on") or request.GET.get("starting_on") or ""
+    try:
+        starting_on = date.fromisoformat(raw_start) if raw_start else timezone.localdate()
+    except ValueError:
+        starting_on = timezone.localdate()
+    inputs = selectors.builder_inputs(episode, starting_on=starting_on)
+    proposal = builder.propose(
+        need=inputs.need, candidates=inputs.candidates, busy=inputs.busy, current=inputs.current
+    )
+    form = BuildWeekForm(
+        request.POST or None,
+        candidates=inputs.candidates,
+        initial={"series": list(proposal.keys), "starting_on": starting_on},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            builder_services.apply_week(
+                actor=request.user,
+                episode=episode,
+                keys=form.cleaned_data["series"],
+                starting_on=form.cleaned_data["starting_on"],
+                reason=form.cleaned_data["reason"],
+            )
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The patient's week is saved.")
+            return redirect(back)
+    context = chart_context(request, patient, "schedule")
+    by_key = {c.key: c for c in inputs.candidates}
+    context.update(
+        form=form,
+        proposal=proposal,
+        need_hours=hours.hours(inputs.need.minutes),
+        need=inputs.need,
+        proposed=[by_key[key] for key in proposal.keys],
+        candidates=[
+            {
+                "candidate": c,
+                "proposed": c.key in proposal.keys,
+                "current": c.key in inputs.current,
+                "blocked": proposal.blocked.get(c.key, ""),
+            }
+            for c in inputs.candidates
+        ],
+        busy=inputs.busy,
+        proposal_hours=hours.hours(proposal.minutes),
+        shortfall_hours=hours.hours(proposal.shortfall_minutes),
+    )
+    return render(request, "scheduling/build_week.html", context)

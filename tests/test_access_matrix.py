@@ -89,6 +89,7 @@ def scheduling_pages(clinic):
         ("new room", reverse("scheduling:room_create"), ADMINS),
         ("room at site A", reverse("scheduling:room_edit", args=[series.room.public_id]), {"admin"}),
         ("enrol", reverse("scheduling:enrol", args=[clinic.patient.public_id]), ENROLS),
+        ("schedule builder", reverse("scheduling:build_week", args=[clinic.patient.public_id]), ENROLS),
     ]
 
 
