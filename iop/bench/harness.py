@@ -151,7 +151,37 @@ def pages() -> list[Page]:
     ]
     if intake is not None:
         result.insert(13, Page("intake chart", "clinician", f"/patients/{intake.public_id}/intake/"))
-    return result
+    return result + scheduling_pages(clinician, chart, cm_chart)
+
+
+def scheduling_pages(clinician, chart: str, cm_chart: str) -> list[Page]:
+    """Issue 8: the roster of the demo clinician's latest group (the biggest that day), the
+    Schedule tab, the schedule builder (a site with ~40 series in the reference workload)."""
+    from django.utils import timezone
+
+    from scheduling.models import Enrolment, Occurrence
+
+    today = timezone.localdate()
+    occurrence = (
+        Occurrence.objects.filter(facilitator=clinician, local_date__lte=today, status="scheduled")
+        .order_by("-local_date", "-starts_at")
+        .first()
+    )
+    found = [
+        Page("group series", "clinician", "/schedule/"),
+        Page("chart: schedule", "clinician", f"{chart}schedule/"),
+        Page("chart: schedule", "casemanager", f"{cm_chart}schedule/"),
+        Page("schedule builder", "casemanager", f"{cm_chart}schedule/builder/"),
+        Page("API attendance", "clinician", "/api/v1/attendance/"),
+    ]
+    if occurrence is not None:
+        size = Enrolment.objects.filter(
+            series_id=occurrence.series_id, joined_on__lte=occurrence.local_date
+        ).count()
+        found.insert(
+            0, Page(f"roster ({size} enrolled)", "clinician", f"/schedule/sessions/{occurrence.public_id}/")
+        )
+    return found
 
 
 def login(base_url: str, username: str) -> requests.Session:

@@ -29,6 +29,12 @@ TRACKS = (
     ("Aftercare", "Room A", "FREQ=WEEKLY;BYDAY=TU", time(18), 90, 2, "Relapse prevention"),
 )
 CAPACITY = 12
+# The reference workload (`mix="reference"`, the benchmark) also runs skills groups, so that a
+# site has about 40 series for the schedule builder: series j meets in group room j % 10 at
+# slot (j // 10) % 4 on two weekdays; (room, slot) is unique per j < 40, so no room clashes.
+EXTRA_SERIES_REFERENCE = 37
+EXTRA_ROOMS = 10
+EXTRA_SLOTS = (time(8), time(10, 30), time(13), time(15, 30))
 STATUS_WEIGHTS = {"present": 82, "late": 6, "left_early": 4, "absent": 5, "excused": 3}
 
 
@@ -73,7 +79,41 @@ class Schedules:
                 series, first=series.starts_on, last=clinic.today + timedelta(weeks=DEFAULT_AHEAD_WEEKS)
             )
             made[name] = series
+        if clinic.mix == "reference":
+            self._skills_groups(clinic, site, clinicians, start)
         return made
+
+    def _skills_groups(self, clinic, site, clinicians, start) -> None:
+        rooms = []
+        for number in range(EXTRA_ROOMS):
+            room, created = Room.objects.get_or_create(
+                site=site, name=f"Group room {number + 1}", defaults={"capacity": 14}
+            )
+            rooms.append(room)
+            clinic.created["rooms"] += created
+        skill = SessionType.objects.get(name="Skill building")
+        for j in range(EXTRA_SERIES_REFERENCE):
+            days = sorted({j % 5, (j + 2) % 5})
+            codes = ",".join(("MO", "TU", "WE", "TH", "FR")[d] for d in days)
+            series, created = GroupSeries.objects.get_or_create(
+                site=site,
+                name=f"Skills group {j + 1}",
+                defaults={
+                    "session_type": skill,
+                    "room": rooms[j % EXTRA_ROOMS],
+                    "facilitator": clinicians[j % len(clinicians)],
+                    "capacity": CAPACITY,
+                    "recurrence_rule": f"FREQ=WEEKLY;BYDAY={codes}",
+                    "start_time": EXTRA_SLOTS[(j // EXTRA_ROOMS) % len(EXTRA_SLOTS)],
+                    "duration_minutes": 90,
+                    "starts_on": start,
+                },
+            )
+            clinic.created["group series"] += created
+            today = clinic.today
+            clinic.created["sessions"] += generate_for_series(
+                series, first=today, last=today + timedelta(weeks=DEFAULT_AHEAD_WEEKS)
+            )
 
     def _enrol(self, clinic: DemoClinic, series_by_site) -> None:
         taken = defaultdict(int)
@@ -132,7 +172,7 @@ class Schedules:
             clinic.created["enrolments"] += len(new)
 
     def _attendance(self, clinic: DemoClinic, series_by_site) -> None:
-        all_series = [s for site in series_by_site.values() for s in site.values()]
+        all_series = [s for site in series_by_site.values() for s in site.values()]  # the tracks
         for series in all_series:
             enrolments = list(Enrolment.objects.filter(series=series))
             if not enrolments:

@@ -51,3 +51,13 @@ def test_the_demo_clinic_has_tracks_enrolments_and_attendance(db):
     after = (GroupSeries.objects.count(), Occurrence.objects.count(), Enrolment.objects.count(), rows.count())
     assert after == before
     assert not report.created_anything
+
+
+def test_the_reference_workload_has_about_forty_series_a_site_without_room_clashes(db):
+    from scheduling.conflicts import series_room_clash
+
+    seed_demo_clinic(patients=30, sites=1, weeks=2, mix="reference", history_weeks=4)
+    series = list(GroupSeries.objects.select_related("site"))
+    assert len(series) == 40
+    for each in series:
+        assert series_room_clash(each, exclude_series_id=each.pk) is None, each.name
