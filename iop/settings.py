@@ -347,7 +347,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.generate_occurrences_task",
         "schedule": crontab(minute=7),
     },
+    # Session reminders and staff agendas, each claimed by a unique row before it is sent.
+    "send-reminders": {
+        "task": "scheduling.tasks.send_reminders_task",
+        "schedule": crontab(minute="*/15"),
+    },
 }
+# Scheduling (ADR 0010): how long before a session patients are reminded, and the SMS backend
+# (a dotted path; the default prints to the console like Django's console e-mail backend).
+SCHEDULING_REMINDER_LEAD_HOURS = env.int("SCHEDULING_REMINDER_LEAD_HOURS", default=24)
+SCHEDULING_SMS_BACKEND = env("SCHEDULING_SMS_BACKEND", default="scheduling.sms.ConsoleSMSBackend")
 
 # --- Audit trail: signed checkpoints and database roles (ADR 0003) -----------------------
 

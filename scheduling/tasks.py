@@ -15,3 +15,12 @@ from scheduling.services import series as series_services
 def generate_occurrences_task(ahead_weeks: int = series_services.DEFAULT_AHEAD_WEEKS) -> int:
     """Keep every active series' occurrences generated `ahead_weeks` ahead (beat: hourly)."""
     return series_services.generate_occurrences(ahead_weeks=ahead_weeks)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def send_reminders_task() -> dict:
+    """Session reminders due within the lead time, and today's staff agendas (beat: every 15
+    minutes). Each message is claimed by a unique row first: running twice sends nothing twice."""
+    from scheduling.services import reminders
+
+    return {"sessions": reminders.send_session_reminders(), "agendas": reminders.send_staff_agendas()}

@@ -28,6 +28,9 @@ urlpatterns = [
     path("patients/<uuid:public_id>/schedule/enrol/", views.enrol, name="enrol"),
     path("patients/<uuid:public_id>/schedule/builder/", views.build_week, name="build_week"),
     path(
+        "patients/<uuid:public_id>/schedule/reminders/", views.reminder_preference, name="reminder_preference"
+    ),
+    path(
         "patients/<uuid:public_id>/schedule/enrolments/<uuid:enrolment_id>/leave/", views.leave, name="leave"
     ),
 ]

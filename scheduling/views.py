@@ -24,11 +24,12 @@ from scheduling.forms import (
     SeriesForm,
     SessionTypeForm,
 )
-from scheduling.models import Enrolment, SessionType
+from scheduling.models import Enrolment, ReminderOptOut, SessionType
 from scheduling.services import attendance as attendance_services
 from scheduling.services import builder as builder_services
 from scheduling.services import catalogue as catalogue_services
 from scheduling.services import enrolments as enrolment_services
+from scheduling.services import reminders as reminder_services
 from scheduling.services import series as series_services
 
 
@@ -336,6 +337,7 @@ def chart_schedule(request, public_id):
             enrolments=selectors.enrolments_of(episode),
             history=selectors.attendance_history(episode, limit=30),
             may_enrol=permissions.may_enrol(request.user) and episode.status == EpisodeStatus.ACTIVE,
+            reminders_opted_out=ReminderOptOut.objects.filter(patient=patient).exists(),
             today=today,
         )
     return render(request, "patients/chart/schedule.html", context)
@@ -439,3 +441,19 @@ def build_week(request, public_id):
         shortfall_hours=hours.hours(proposal.shortfall_minutes),
     )
     return render(request, "scheduling/build_week.html", context)
+
+
+@require_POST
+@role_required(permissions.may_enrol)
+def reminder_preference(request, public_id):
+    patient = get_visible_patient(request.user, public_id)
+    opted_out = request.POST.get("opted_out") == "yes"
+    try:
+        reminder_services.set_reminder_opt_out(actor=request.user, patient=patient, opted_out=opted_out)
+    except SERVICE_ERRORS as error:
+        messages.error(request, _messages_of(error))
+    else:
+        messages.success(
+            request, "Session reminders turned off." if opted_out else "Session reminders turned on."
+        )
+    return redirect("patients:chart_tab", public_id=patient.public_id, tab="schedule")

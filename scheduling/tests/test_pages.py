@@ -147,3 +147,19 @@ def test_series_and_rooms_pages_answer_each_persona(clinic, login, morning, toda
     )
     detail = client.get(reverse("scheduling:series_detail", args=[morning.public_id])).status_code
     assert detail == expected_roster
+
+
+def test_the_care_team_turns_reminders_off_from_the_schedule_tab(clinic, login):
+    from scheduling.models import ReminderOptOut
+
+    client = login(clinic.case_manager)
+    url = reverse("scheduling:reminder_preference", args=[clinic.patient.public_id])
+    assert client.post(url, {"opted_out": "yes"}).status_code == 302
+    assert ReminderOptOut.objects.filter(patient=clinic.patient).exists()
+    page = client.get(
+        reverse("patients:chart_tab", args=[clinic.patient.public_id, "schedule"])
+    ).content.decode()
+    assert "the patient opted out" in page
+    client.post(url, {"opted_out": "no"})
+    assert not ReminderOptOut.objects.exists()
+    assert login(clinic.peer_support).post(url, {"opted_out": "yes"}).status_code == 404
