@@ -495,3 +495,116 @@ def builder_inputs(episode: Episode, *, starting_on: date) -> BuilderInputs:
         minutes=requirement.minutes if requirement else 0,
     )
     return BuilderInputs(need, candidates, busy, set(mine), by_key, mine, monday)
+
+
+# --- Curriculum and the attendance policy on the chart ------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopicProgress:
+    position: int
+    title: str
+    status: str  # "attended", "missed", "upcoming", "not yet"
+    make_up_on: date | None = None  # the next session with this topic, if missed
+    make_up_before_phase_end: bool = False
+
+
+@dataclass(frozen=True)
+class CurriculumProgress:
+    series: GroupSeries
+    cycle_name: str
+    topics: list
+
+    @property
+    def missed(self) -> list:
+        return [t for t in self.topics if t.status == "missed"]
+
+
+def curriculum_progress(episode: Episode, *, today: date | None = None) -> list[CurriculumProgress]:
+    """For each curriculum series the episode is in: which modules they attended, which they
+    missed (absent, excused, cancelled or not recorded while enrolled) and not made up since,
+    and the next session of a missed module, flagged when it falls before the phase's planned
+    end (phase start + its minimum weeks). Four queries."""
+    today = today or timezone.localdate()
+    enrolments = list(
+        Enrolment.objects.filter(episode=episode, series__topic_cycle__isnull=False).select_related(
+            "series__topic_cycle"
+        )
+    )
+    if not enrolments:
+        return []
+    cycles = {e.series.topic_cycle_id for e in enrolments}
+    from scheduling.models import CurriculumTopic
+
+    topics_by_cycle = defaultdict(list)
+    for topic in CurriculumTopic.objects.filter(cycle_id__in=cycles).order_by("position"):
+        topics_by_cycle[topic.cycle_id].append(topic)
+    first = min(e.joined_on for e in enrolments)
+    occurrences = list(
+        Occurrence.objects.filter(series_id__in={e.series_id for e in enrolments}, local_date__gte=first)
+        .exclude(topic_index__isnull=True)
+        .order_by("starts_at")
+    )
+    attended = set(
+        Attendance.objects.filter(
+            episode=episode,
+            occurrence__in=[o.pk for o in occurrences if o.local_date <= today],
+            status__in=["present", "late", "left_early"],
+        ).values_list("occurrence_id", flat=True)
+    )
+    phase_end = None
+    if episode.current_phase_id and episode.phase_started_on:
+        phase_end = episode.phase_started_on + timedelta(weeks=episode.current_phase.min_weeks)
+    result = []
+    for enrolment in enrolments:
+        series = enrolment.series
+        mine = [o for o in occurrences if o.series_id == series.pk]
+        rows = []
+        for topic in topics_by_cycle[series.topic_cycle_id]:
+            held = [o for o in mine if o.topic_index == topic.position]
+            past = [o for o in held if o.local_date < today and enrolment.is_enrolled_on(o.local_date)]
+            done = [o for o in past if o.pk in attended]
+            future = [o for o in held if o.local_date >= today and o.status == OccurrenceStatus.SCHEDULED]
+            if done:
+                rows.append(TopicProgress(topic.position, topic.title, "attended"))
+            elif past:
+                make_up = future[0].local_date if future else None
+                rows.append(
+                    TopicProgress(
+                        topic.position,
+                        topic.title,
+                        "missed",
+                        make_up,
+                        bool(make_up and phase_end and make_up <= phase_end),
+                    )
+                )
+            elif future:
+                rows.append(TopicProgress(topic.position, topic.title, "upcoming", future[0].local_date))
+            else:
+                rows.append(TopicProgress(topic.position, topic.title, "not yet"))
+        result.append(CurriculumProgress(series, series.topic_cycle.name, rows))
+    return result
+
+
+@dataclass(frozen=True)
+class AbsenceAllowance:
+    unexcused: int
+    allowed: int
+    window_weeks: int
+    remaining: int
+
+
+def absence_allowance(episode: Episode, *, today: date | None = None) -> AbsenceAllowance:
+    """Unexcused absences in the policy's window (e.g. 12 weeks) against what it allows."""
+    today = today or timezone.localdate()
+    policy = policy_for(episode.program_id)
+    since = today - timedelta(weeks=policy.absence_window_weeks)
+    unexcused = Attendance.objects.filter(
+        episode=episode, status=AttendanceStatus.ABSENT, local_date__gt=since, local_date__lte=today
+    ).count()
+    return AbsenceAllowance(
+        unexcused,
+        policy.max_unexcused_absences,
+        policy.absence_window_weeks,
+        hours.remaining_absences(unexcused, allowed=policy.max_unexcused_absences),
+    )

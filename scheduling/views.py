@@ -338,6 +338,8 @@ def chart_schedule(request, public_id):
             history=selectors.attendance_history(episode, limit=30),
             may_enrol=permissions.may_enrol(request.user) and episode.status == EpisodeStatus.ACTIVE,
             reminders_opted_out=ReminderOptOut.objects.filter(patient=patient).exists(),
+            curriculum=selectors.curriculum_progress(episode, today=today),
+            absences=selectors.absence_allowance(episode, today=today),
             today=today,
         )
     return render(request, "patients/chart/schedule.html", context)
