@@ -36,7 +36,11 @@ def _check_occurrence(occurrence: Occurrence) -> None:
 
 
 def _minutes(occurrence: Occurrence, status: str, minutes: int | None) -> int:
-    length = occurrence.minutes
+    return minutes_for(occurrence.minutes, status, minutes)
+
+
+def minutes_for(length: int, status: str, minutes: int | None) -> int:
+    """Minutes attended for a status: 0 when missed, the whole `length` by default, never more."""
     if status not in AttendanceStatus.values:
         raise ValidationError({"status": f"Choose one of {', '.join(AttendanceStatus.values)}."})
     if status in (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED):

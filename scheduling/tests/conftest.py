@@ -39,3 +39,16 @@ def today_occurrence(morning):
     return Occurrence.objects.get(
         series=morning, local_date=timezone.localdate(timezone=morning.site.timezone)
     )
+
+
+@pytest.fixture(autouse=True)
+def seeded_session_types(request):
+    """The session types migration 0002 seeds (a transactional test elsewhere flushes them),
+    for every test that builds a clinic; the pure-rule tests stay off the database."""
+    if "clinic" not in request.fixturenames:
+        return
+    request.getfixturevalue("db")
+    from scheduling.default_catalogue import ensure_session_types
+    from scheduling.models import SessionType
+
+    ensure_session_types(SessionType)
