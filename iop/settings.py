@@ -299,6 +299,8 @@ SPECTACULAR_SETTINGS = {
         "ConsentKindEnum": "patients.models.ConsentKind",
         "AsamEditionEnum": "patients.models.AsamEdition",
         "AsamEditionCodeEnum": ["3", "4"],  # the rule's EditionField (plain codes)
+        "AttendanceStatusEnum": "scheduling.models.AttendanceStatus",
+        "SessionStatusEnum": "scheduling.models.OccurrenceStatus",  # occurrences and appointments
     },
     # Error statuses, required PATCH versions, non-empty filters: declared once (api_schema.py).
     "POSTPROCESSING_HOOKS": [

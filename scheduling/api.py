@@ -24,6 +24,8 @@ from patients.models import Episode, Phase
 from patients.services import records as patient_records
 from scheduling import permissions, selectors
 from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
     Attendance,
     AttendanceStatus,
     Enrolment,
@@ -35,6 +37,7 @@ from scheduling.models import (
     SessionType,
     TopicCycle,
 )
+from scheduling.services import appointments as appointment_services
 from scheduling.services import attendance as attendance_services
 from scheduling.services import catalogue as catalogue_services
 from scheduling.services import enrolments as enrolment_services
@@ -547,6 +550,130 @@ class AttendanceViewSet(
         )
 
 
+# --- Appointments ------------------------------------------------------------------------------
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    episode = ScopedSlugField(_episodes)
+    patient = serializers.UUIDField(source="episode.patient.public_id", read_only=True)
+    session_type = serializers.SlugRelatedField(slug_field="public_id", queryset=SessionType.objects.all())
+    staff = ScopedSlugField(_staff)
+    room = ScopedSlugField(selectors.rooms_for, required=False, allow_null=True, default=None)
+    minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=5, max_value=720, help_text="Default: the type's length."
+    )
+    repeat_weeks = serializers.IntegerField(
+        write_only=True,
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=26,
+        help_text="Also book the same weekday and local time for this many more weeks.",
+    )
+    family_members = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    status = serializers.ChoiceField(choices=AppointmentStatus.choices, read_only=True)
+    recurrence_key = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "episode",
+            "patient",
+            "session_type",
+            "staff",
+            "room",
+            "starts_at",
+            "ends_at",
+            "minutes",
+            "local_date",
+            "family_members",
+            "status",
+            "recurrence_key",
+            "repeat_weeks",
+            "version",
+        ]
+        read_only_fields = ["ends_at", "local_date", "version"]
+
+
+class AppointmentAttendanceSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AttendanceStatus.choices)
+    minutes_attended = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=720)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The attendance's version when changing it (leave out the first time).",
+    )
+
+
+class AppointmentFilter(django_filters.FilterSet):
+    patient = django_filters.UUIDFilter(field_name="episode__patient__public_id")
+    date_from = django_filters.DateFilter(field_name="local_date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="local_date", lookup_expr="lte")
+
+    class Meta:
+        model = Appointment
+        fields = ["patient", "date_from", "date_to"]
+
+
+class AppointmentViewSet(DisclosingListMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Individual and family appointments of the patients the caller sees, and their own.
+    POST books (201 with the first; `repeat_weeks` books more); POST .../cancel/ cancels one;
+    POST .../attendance/ records whether the patient came."""
+
+    queryset = Appointment.objects.none()
+    serializer_class = AppointmentSerializer
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATH_REGEX
+    filterset_class = AppointmentFilter
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        user = self.request.user
+        rows = Appointment.objects.select_related(
+            "episode__patient", "session_type", "staff", "room"
+        ).order_by("starts_at", "id")
+        if user.is_superuser:
+            return rows
+        return rows.filter(Q(episode__patient__in=visible_patients(user)) | Q(staff=user))
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        booked = appointment_services.book_appointment(actor=request.user, **data)
+        return Response(self.get_serializer(booked[0]).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CancelSerializer, responses={200: AppointmentSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, public_id=None):
+        body = CancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        appointment = appointment_services.cancel_appointment(
+            actor=request.user,
+            appointment=self.get_object(),
+            expected_version=body.validated_data["version"],
+            reason=body.validated_data["reason"],
+        )
+        return Response(self.get_serializer(appointment).data)
+
+    @extend_schema(request=AppointmentAttendanceSerializer, responses={200: AttendanceSerializer})
+    @action(detail=True, methods=["post"])
+    def attendance(self, request, public_id=None):
+        body = AppointmentAttendanceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = appointment_services.record_appointment_attendance(
+            actor=request.user,
+            appointment=self.get_object(),
+            status=body.validated_data["status"],
+            minutes_attended=body.validated_data.get("minutes_attended"),
+            expected_version=body.validated_data.get("version"),
+        )
+        return Response(AttendanceSerializer(row, context=self.get_serializer_context()).data)
+
+
 # --- A patient's weekly hours ------------------------------------------------------------------
 
 
@@ -621,5 +748,6 @@ ROUTES = [
     ("occurrences", OccurrenceViewSet, "occurrence"),
     ("enrolments", EnrolmentViewSet, "enrolment"),
     ("attendance", AttendanceViewSet, "attendance"),
+    ("appointments", AppointmentViewSet, "appointment"),
     ("weekly-hours", WeeklyHoursViewSet, "weekly-hours"),
 ]

@@ -181,3 +181,38 @@ class BuildWeekForm(forms.Form):
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["series"].choices = [(c.key, c.name) for c in candidates]
+
+
+class AppointmentForm(_Crispy):
+    session_type = forms.ModelChoiceField(
+        queryset=SessionType.objects.exclude(kind=SessionKind.GROUP).filter(is_active=True), label="Type"
+    )
+    staff = forms.ModelChoiceField(queryset=None, label="With")
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}), label="At", help_text="Local time at the site."
+    )
+    minutes = forms.IntegerField(
+        required=False, min_value=5, max_value=720, help_text="Empty: the type's usual length."
+    )
+    room = forms.ModelChoiceField(queryset=None, required=False)
+    family_members = forms.CharField(
+        required=False, max_length=200, help_text="Family sessions: who attends."
+    )
+    repeat_weeks = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=26,
+        initial=0,
+        label="Repeat weekly for",
+        help_text="More weeks (0: once).",
+    )
+
+    def __init__(self, *args, episode, **kwargs):
+        super().__init__(*args, **kwargs)
+        from scheduling.services.appointments import STAFF_ROLES
+
+        self.fields["staff"].queryset = User.objects.filter(
+            is_active=True, role__in=STAFF_ROLES, sites=episode.site_id
+        ).order_by("last_name", "first_name")
+        self.fields["room"].queryset = Room.objects.filter(site_id=episode.site_id, is_active=True)

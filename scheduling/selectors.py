@@ -163,6 +163,8 @@ class ScheduledSession:
     cancelled: bool
     attendance: Attendance | None
     topic: str = ""
+    public_id: object = None  # the appointment's (appointments only)
+    with_whom: str = ""
 
 
 def sessions_of_episode(episode: Episode, *, first: date, last: date) -> list[ScheduledSession]:
@@ -226,6 +228,8 @@ def sessions_of_episode(episode: Episode, *, first: date, last: date) -> list[Sc
                 clinical=appointment.session_type.counts_toward_clinical_hours,
                 cancelled=appointment.status == AppointmentStatus.CANCELLED,
                 attendance=attendance.get((None, appointment.pk)),
+                public_id=appointment.public_id,
+                with_whom=appointment.staff.get_full_name() or appointment.staff.username,
             )
         )
     sessions.sort(key=lambda s: s.starts_at)

@@ -28,6 +28,16 @@ urlpatterns = [
     path("patients/<uuid:public_id>/schedule/enrol/", views.enrol, name="enrol"),
     path("patients/<uuid:public_id>/schedule/builder/", views.build_week, name="build_week"),
     path(
+        "patients/<uuid:public_id>/schedule/appointments/new/",
+        views.book_appointment,
+        name="book_appointment",
+    ),
+    path(
+        "patients/<uuid:public_id>/schedule/appointments/<uuid:appointment_id>/attendance/",
+        views.appointment_attendance,
+        name="appointment_attendance",
+    ),
+    path(
         "patients/<uuid:public_id>/schedule/reminders/", views.reminder_preference, name="reminder_preference"
     ),
     path(

@@ -1,6 +1,6 @@
 """Scheduling pages. Thin: check the role, load through selectors, call one service, render."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -16,6 +16,7 @@ from patients.models import Episode, EpisodeStatus
 from patients.views.records import chart_context
 from scheduling import builder, hours, permissions, recurrence, selectors
 from scheduling.forms import (
+    AppointmentForm,
     AttendanceForm,
     BuildWeekForm,
     CancelForm,
@@ -24,7 +25,8 @@ from scheduling.forms import (
     SeriesForm,
     SessionTypeForm,
 )
-from scheduling.models import Enrolment, ReminderOptOut, SessionType
+from scheduling.models import Appointment, Enrolment, ReminderOptOut, SessionType
+from scheduling.services import appointments as appointment_services
 from scheduling.services import attendance as attendance_services
 from scheduling.services import builder as builder_services
 from scheduling.services import catalogue as catalogue_services
@@ -340,6 +342,7 @@ def chart_schedule(request, public_id):
             reminders_opted_out=ReminderOptOut.objects.filter(patient=patient).exists(),
             curriculum=selectors.curriculum_progress(episode, today=today),
             absences=selectors.absence_allowance(episode, today=today),
+            attendance_statuses=selectors.AttendanceStatus.choices,
             today=today,
         )
     return render(request, "patients/chart/schedule.html", context)
@@ -458,4 +461,70 @@ def reminder_preference(request, public_id):
         messages.success(
             request, "Session reminders turned off." if opted_out else "Session reminders turned on."
         )
+    return redirect("patients:chart_tab", public_id=patient.public_id, tab="schedule")
+
+
+def _active_episode(patient):
+    return (
+        Episode.objects.select_related("site", "current_phase")
+        .filter(pk=patient.current_episode_id, status=EpisodeStatus.ACTIVE)
+        .first()
+    )
+
+
+@role_required(permissions.may_enrol)
+def book_appointment(request, public_id):
+    patient = get_visible_patient(request.user, public_id)
+    back = reverse("patients:chart_tab", args=[patient.public_id, "schedule"])
+    episode = _active_episode(patient)
+    if episode is None:
+        messages.error(request, "The patient has no active episode: admit them first.")
+        return redirect(back)
+    form = AppointmentForm(request.POST or None, episode=episode, initial={"day": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        starts_at = datetime.combine(data["day"], data["start_time"], tzinfo=episode.site.timezone)
+        try:
+            booked = appointment_services.book_appointment(
+                actor=request.user,
+                episode=episode,
+                session_type=data["session_type"],
+                staff=data["staff"],
+                starts_at=starts_at,
+                minutes=data["minutes"],
+                room=data["room"],
+                family_members=data["family_members"],
+                repeat_weeks=data["repeat_weeks"] or 0,
+            )
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{len(booked)} appointment{'s' if len(booked) > 1 else ''} booked.")
+            return redirect(back)
+    return _form_page(request, form, f"Book an appointment for {patient.display_name}", back, nav="patients")
+
+
+@require_POST
+@role_required(permissions.may_read_schedules)
+def appointment_attendance(request, public_id, appointment_id):
+    patient = get_visible_patient(request.user, public_id)
+    appointment = get_object_or_404(
+        Appointment.objects.filter(episode__patient=patient), public_id=appointment_id
+    )
+    form = AttendanceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose whether the patient came.")
+    else:
+        try:
+            appointment_services.record_appointment_attendance(
+                actor=request.user,
+                appointment=appointment,
+                status=form.cleaned_data["status"],
+                minutes_attended=form.cleaned_data["minutes_attended"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except SERVICE_ERRORS as error:
+            messages.error(request, _messages_of(error))
+        else:
+            messages.success(request, "Attendance recorded.")
     return redirect("patients:chart_tab", public_id=patient.public_id, tab="schedule")

@@ -90,6 +90,7 @@ def scheduling_pages(clinic):
         ("room at site A", reverse("scheduling:room_edit", args=[series.room.public_id]), {"admin"}),
         ("enrol", reverse("scheduling:enrol", args=[clinic.patient.public_id]), ENROLS),
         ("schedule builder", reverse("scheduling:build_week", args=[clinic.patient.public_id]), ENROLS),
+        ("book appointment", reverse("scheduling:book_appointment", args=[clinic.patient.public_id]), ENROLS),
     ]
 
 
@@ -104,6 +105,13 @@ def endpoints(clinic):
         ("api staff", "/api/v1/staff/", EVERYONE),
         ("api own tokens", "/api/v1/auth/tokens/", EVERYONE),
         ("api schema", "/api/schema/", EVERYONE),
+        ("api rooms", "/api/v1/rooms/", EVERYONE),
+        ("api group series", "/api/v1/group-series/", EVERYONE),
+        ("api occurrences", "/api/v1/occurrences/", EVERYONE),
+        ("api enrolments", "/api/v1/enrolments/", EVERYONE),
+        ("api attendance", "/api/v1/attendance/", EVERYONE),
+        ("api appointments", "/api/v1/appointments/", EVERYONE),
+        ("api weekly hours", f"/api/v1/weekly-hours/{clinic.patient.public_id}/", SEES_PATIENT),
     ]
 
 

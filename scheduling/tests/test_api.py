@@ -146,3 +146,48 @@ def test_enrolment_list_queries_do_not_grow_with_rows(clinic, api, morning, quer
         )
         Enrolment.objects.create(series=morning, episode=episode, joined_on=TODAY())
     assert query_count(lambda: api.get("/api/v1/enrolments/")) == few
+
+
+def test_appointments_are_booked_attended_and_listed_through_the_api(clinic, api):
+    from scheduling.models import SessionType
+
+    counselling = SessionType.objects.get(name="Individual counselling")
+    case_manager = as_user(APIClient(), clinic.case_manager)
+    from datetime import datetime, time
+
+    start = datetime.combine(timezone.localdate(), time(6), tzinfo=clinic.site_a.timezone)
+    response = case_manager.post(
+        "/api/v1/appointments/",
+        {
+            "episode": str(clinic.episode.public_id),
+            "session_type": str(counselling.public_id),
+            "staff": str(clinic.clinician_on_team.public_id),
+            "starts_at": start.isoformat(),
+            "repeat_weeks": 1,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    appointment_id = response.json()["id"]
+    assert response.json()["minutes"] == 50
+    clinician = as_user(APIClient(), clinic.clinician_on_team)
+    attended = clinician.post(
+        f"/api/v1/appointments/{appointment_id}/attendance/", {"status": "present"}, format="json"
+    )
+    assert attended.status_code == 200 and attended.json()["minutes_attended"] == 50
+    listed = clinician.get("/api/v1/appointments/").json()["results"]
+    assert len(listed) == 2
+    assert (
+        as_user(APIClient(), clinic.clinician_elsewhere).get("/api/v1/appointments/").json()["results"] == []
+    )
+    refused = as_user(APIClient(), clinic.peer_support).post(
+        "/api/v1/appointments/",
+        {
+            "episode": str(clinic.episode.public_id),
+            "session_type": str(counselling.public_id),
+            "staff": str(clinic.clinician_on_team.public_id),
+            "starts_at": (start + timedelta(days=3)).isoformat(),
+        },
+        format="json",
+    )
+    assert refused.status_code == 403

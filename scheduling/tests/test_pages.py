@@ -163,3 +163,34 @@ def test_the_care_team_turns_reminders_off_from_the_schedule_tab(clinic, login):
     client.post(url, {"opted_out": "no"})
     assert not ReminderOptOut.objects.exists()
     assert login(clinic.peer_support).post(url, {"opted_out": "yes"}).status_code == 404
+
+
+def test_a_case_manager_books_a_weekly_appointment_and_the_clinician_records_it(clinic, login):
+    from scheduling.models import Appointment, SessionType
+
+    client = login(clinic.case_manager)
+    url = reverse("scheduling:book_appointment", args=[clinic.patient.public_id])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "session_type": SessionType.objects.get(name="Individual counselling").pk,
+            "staff": clinic.clinician_on_team.pk,
+            "day": TODAY().isoformat(),
+            "start_time": "06:00",
+            "repeat_weeks": "2",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    assert Appointment.objects.count() == 3
+    today = Appointment.objects.get(local_date=TODAY())
+    page = login(clinic.clinician_on_team).get(
+        reverse("patients:chart_tab", args=[clinic.patient.public_id, "schedule"])
+    )
+    assert 'data-testid="appointment-attendance"' in page.content.decode()
+    recorded = login(clinic.clinician_on_team).post(
+        reverse("scheduling:appointment_attendance", args=[clinic.patient.public_id, today.public_id]),
+        {"status": "present"},
+    )
+    assert recorded.status_code == 302
+    assert today.attendance.get().minutes_attended == 50
