@@ -64,7 +64,7 @@ def occurrences_of(series: GroupSeries, *, first: date, last: date) -> QuerySet[
     return series.occurrences.filter(local_date__range=(first, last)).select_related("room", "facilitator")
 
 
-def _counts(queryset: QuerySet[Occurrence]) -> QuerySet[Occurrence]:
+def with_roster_counts(queryset: QuerySet[Occurrence]) -> QuerySet[Occurrence]:
     enrolled = (
         Enrolment.objects.filter(series=OuterRef("series"), joined_on__lte=OuterRef("local_date"))
         .filter(Q(left_on__isnull=True) | Q(left_on__gte=OuterRef("local_date")))
@@ -88,7 +88,7 @@ def _counts(queryset: QuerySet[Occurrence]) -> QuerySet[Occurrence]:
 def todays_sessions_for(user, *, day: date | None = None) -> QuerySet[Occurrence]:
     """The occurrences `user` facilitates on `day` (default today), with roster and recorded counts."""
     day = day or timezone.localdate()
-    return _counts(
+    return with_roster_counts(
         Occurrence.objects.filter(facilitator=user, local_date=day).select_related(
             "series__session_type", "room"
         )

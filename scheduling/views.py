@@ -184,7 +184,7 @@ def series_create(request):
 def series_detail(request, public_id):
     series = get_object_or_404(selectors.series_for(request.user), public_id=public_id)
     today = timezone.localdate(timezone=series.site.timezone)
-    occurrences = selectors._counts(
+    occurrences = selectors.with_roster_counts(
         selectors.occurrences_of(series, first=today - timedelta(days=7), last=today + timedelta(days=14))
     )
     return render(

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -155,16 +156,23 @@ def pages() -> list[Page]:
 
 
 def scheduling_pages(clinician, chart: str, cm_chart: str) -> list[Page]:
-    """Issue 8: the roster of the demo clinician's latest group (the biggest that day), the
+    """Issue 8: the roster of the demo clinician's fullest group in the last two weeks, the
     Schedule tab, the schedule builder (a site with ~40 series in the reference workload)."""
     from django.utils import timezone
 
-    from scheduling.models import Enrolment, Occurrence
+    from scheduling.models import Occurrence
+    from scheduling.selectors import with_roster_counts
 
     today = timezone.localdate()
     occurrence = (
-        Occurrence.objects.filter(facilitator=clinician, local_date__lte=today, status="scheduled")
-        .order_by("-local_date", "-starts_at")
+        with_roster_counts(
+            Occurrence.objects.filter(
+                facilitator=clinician,
+                local_date__range=(today - timedelta(days=14), today),
+                status="scheduled",
+            )
+        )
+        .order_by("-enrolled_count", "-local_date")
         .first()
     )
     found = [
@@ -175,12 +183,8 @@ def scheduling_pages(clinician, chart: str, cm_chart: str) -> list[Page]:
         Page("API attendance", "clinician", "/api/v1/attendance/"),
     ]
     if occurrence is not None:
-        size = Enrolment.objects.filter(
-            series_id=occurrence.series_id, joined_on__lte=occurrence.local_date
-        ).count()
-        found.insert(
-            0, Page(f"roster ({size} enrolled)", "clinician", f"/schedule/sessions/{occurrence.public_id}/")
-        )
+        roster = f"/schedule/sessions/{occurrence.public_id}/"
+        found.insert(0, Page(f"roster ({occurrence.enrolled_count} enrolled)", "clinician", roster))
     return found
 
 

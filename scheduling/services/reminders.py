@@ -120,7 +120,7 @@ def send_staff_agendas(*, now: datetime | None = None) -> int:
     patient names), once per person and day."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    sessions = selectors._counts(
+    sessions = selectors.with_roster_counts(
         Occurrence.objects.filter(local_date=today, status=OccurrenceStatus.SCHEDULED).select_related(
             "series", "room", "facilitator"
         )

@@ -10,6 +10,7 @@ leaving early (minutes below the session), a few absent or excused. The site's f
 lists it on an operating day.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from datetime import time, timedelta
 
@@ -116,6 +117,9 @@ class Schedules:
             )
 
     def _enrol(self, clinic: DemoClinic, series_by_site) -> None:
+        """Active patients: a place in their phase's track now (while there is room). Their
+        earlier weeks, and every discharged episode's, as ended enrolments: Phase 1's track for
+        the first 4-6 weeks, then aftercare until discharge (history: capacity is not checked)."""
         taken = defaultdict(int)
         for row in (
             Enrolment.objects.filter(
@@ -126,11 +130,11 @@ class Schedules:
         ):
             taken[row] += 1
         for batch in roster(clinic, "Demo enrolments"):
-            active = [p for p in batch if p.episode is not None and p.episode.active]
+            treated = [p for p in batch if p.episode is not None]
             episodes = {
                 e["pk"]: e
-                for e in Episode.objects.filter(pk__in=[p.episode.pk for p in active]).values(
-                    "pk", "current_phase__order", "phase_started_on", "admitted_on"
+                for e in Episode.objects.filter(pk__in=[p.episode.pk for p in treated]).values(
+                    "pk", "current_phase__order", "phase_started_on", "admitted_on", "discharged_on"
                 )
             }
             enrolled = set(
@@ -138,85 +142,129 @@ class Schedules:
             )
             blocked = set(
                 AvailabilityWindow.objects.filter(
-                    patient_id__in=[p.pk for p in active],
+                    patient_id__in=[p.pk for p in treated],
                     weekday__lte=4,
                     starts_at__lt=time(12),
                     ends_at__gt=time(9),
                 ).values_list("patient_id", flat=True)
             )
             new = []
-            for patient in active:
+            for patient in treated:
                 episode = episodes[patient.episode.pk]
                 if episode["pk"] in enrolled:
                     continue
                 tracks = series_by_site[patient.site.pk]
-                if episode["current_phase__order"] == 2:
-                    choices = [tracks["Aftercare"]]
-                else:
-                    first, second = ("Phase 1 evening", "Phase 1 morning")
-                    if patient.pk not in blocked:
-                        first, second = second, first
-                    choices = [tracks[first], tracks[second]]
-                series = next((s for s in choices if taken[s.pk] < s.capacity), None)
-                if series is None:
-                    continue
-                taken[series.pk] += 1
-                joined = max(episode["phase_started_on"] or episode["admitted_on"], series.starts_on)
+                first, second = ("Phase 1 evening", "Phase 1 morning")
+                if patient.pk not in blocked:
+                    first, second = second, first
                 rng = clinic.rng("enrolment", patient.index)
-                new.append(
+                periods = self._history(rng, episode, tracks[first], tracks["Aftercare"], clinic.today)
+                if patient.episode.active:
+                    if episode["current_phase__order"] == 2:
+                        choices = [tracks["Aftercare"]]
+                    else:
+                        choices = [tracks[first], tracks[second]]
+                    series = next((s for s in choices if taken[s.pk] < s.capacity), None)
+                    if series is not None:
+                        taken[series.pk] += 1
+                        joined = max(episode["phase_started_on"] or episode["admitted_on"], series.starts_on)
+                        periods.append((series, joined, None))
+                new += [
                     Enrolment(
-                        public_id=seeded_uuid(rng), series=series, episode_id=episode["pk"], joined_on=joined
+                        public_id=seeded_uuid(rng),
+                        series=series,
+                        episode_id=episode["pk"],
+                        joined_on=joined,
+                        left_on=left,
                     )
-                )
+                    for series, joined, left in periods
+                ]
             Enrolment.objects.bulk_create(new)
             clinic.created["enrolments"] += len(new)
 
+    @staticmethod
+    def _history(rng, episode: dict, phase_1, aftercare, today) -> list:
+        """The ended enrolments before the current phase (active) or until discharge."""
+        admitted, discharged = episode["admitted_on"], episode["discharged_on"]
+        if discharged is None and episode["current_phase__order"] != 2:
+            return []  # still in Phase 1: only the current enrolment
+        if discharged is None:  # in aftercare now: Phase 1 until the phase changed
+            phase_1_end = (episode["phase_started_on"] or today) - timedelta(days=1)
+            last = phase_1_end
+        else:
+            phase_1_end = min(admitted + timedelta(weeks=rng.randint(4, 6)) - timedelta(days=1), discharged)
+            last = discharged
+        periods = []
+        start = max(admitted, phase_1.starts_on)
+        if start <= phase_1_end:
+            periods.append((phase_1, start, phase_1_end))
+        if discharged is not None and discharged > phase_1_end:
+            start = max(phase_1_end + timedelta(days=1), aftercare.starts_on)
+            if start <= last:
+                periods.append((aftercare, start, last))
+        return periods
+
     def _attendance(self, clinic: DemoClinic, series_by_site) -> None:
+        """Every past session of every enrolment (the tracks), written in batches."""
         all_series = [s for site in series_by_site.values() for s in site.values()]  # the tracks
-        for series in all_series:
-            enrolments = list(Enrolment.objects.filter(series=series))
-            if not enrolments:
-                continue
-            occurrences = list(
-                Occurrence.objects.filter(
-                    series=series, local_date__lt=clinic.today, status="scheduled"
-                ).order_by("starts_at")
-            )
-            recorded = set(
-                Attendance.objects.filter(occurrence__series=series).values_list(
-                    "occurrence_id", "episode_id"
-                )
-            )
-            clinical = series.session_type.counts_toward_clinical_hours
-            rows = []
-            for enrolment in enrolments:
-                rng = clinic.rng("attendance", series.pk, enrolment.episode_id)
-                for occurrence in occurrences:
-                    if not enrolment.is_enrolled_on(occurrence.local_date):
-                        continue
-                    if (occurrence.pk, enrolment.episode_id) in recorded:
-                        continue
-                    status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
-                    length = occurrence.minutes
-                    minutes = {"present": length, "absent": 0, "excused": 0}.get(status)
-                    if minutes is None:
-                        minutes = length - rng.randint(10, min(60, length - 1))
-                    rows.append(
-                        Attendance(
-                            public_id=seeded_uuid(rng),
-                            occurrence=occurrence,
-                            episode_id=enrolment.episode_id,
-                            status=status,
-                            minutes_attended=minutes,
-                            session_minutes=length,
-                            local_date=occurrence.local_date,
-                            counts_toward_clinical_hours=clinical,
-                            recorded_by_id=occurrence.facilitator_id,
-                        )
+        with clinic.progress("Demo attendance", len(all_series), unit=" series") as progress:
+            for series in all_series:
+                self._attendance_of(clinic, series)
+                progress.update(1)
+
+    def _attendance_of(self, clinic: DemoClinic, series: GroupSeries) -> None:
+        enrolments = list(Enrolment.objects.filter(series=series).order_by("pk"))
+        if not enrolments:
+            return
+        occurrences = list(
+            Occurrence.objects.filter(series=series, local_date__lt=clinic.today, status="scheduled")
+            .only("pk", "local_date", "starts_at", "ends_at", "facilitator_id")
+            .order_by("local_date", "starts_at")
+        )
+        days = [o.local_date for o in occurrences]
+        recorded_episodes = set(
+            Attendance.objects.filter(occurrence__series=series)
+            .values_list("episode_id", flat=True)
+            .distinct()
+        )
+        clinical = series.session_type.counts_toward_clinical_hours
+        statuses, weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
+        rows = []
+        for enrolment in enrolments:
+            if enrolment.episode_id in recorded_episodes:
+                continue  # an earlier run wrote this episode's attendance here
+            rng = clinic.rng("attendance", series.pk, enrolment.episode_id)
+            first = bisect_left(days, enrolment.joined_on)
+            last = bisect_right(days, enrolment.left_on) if enrolment.left_on else len(days)
+            for occurrence in occurrences[first:last]:
+                status = rng.choices(statuses, weights=weights)[0]
+                length = occurrence.minutes
+                minutes = {"present": length, "absent": 0, "excused": 0}.get(status)
+                if minutes is None:
+                    minutes = length - rng.randint(10, min(60, length - 1))
+                rows.append(
+                    Attendance(
+                        public_id=seeded_uuid(rng),
+                        occurrence_id=occurrence.pk,
+                        episode_id=enrolment.episode_id,
+                        status=status,
+                        minutes_attended=minutes,
+                        session_minutes=length,
+                        local_date=occurrence.local_date,
+                        counts_toward_clinical_hours=clinical,
+                        recorded_by_id=occurrence.facilitator_id,
                     )
-            for begin in range(0, len(rows), BATCH_SIZE):
-                Attendance.objects.bulk_create(rows[begin : begin + BATCH_SIZE])
-            clinic.created["attendance records"] += len(rows)
+                )
+            if len(rows) >= 10 * BATCH_SIZE:
+                self._flush(clinic, rows)
+                rows = []
+        self._flush(clinic, rows)
+
+    @staticmethod
+    def _flush(clinic: DemoClinic, rows: list) -> None:
+        for begin in range(0, len(rows), BATCH_SIZE):
+            Attendance.objects.bulk_create(rows[begin : begin + BATCH_SIZE])
+        clinic.created["attendance records"] += len(rows)
 
 
 __all__ = ["Schedules"]

@@ -5,6 +5,7 @@ from importlib import import_module
 
 import pytest
 from django.apps import apps as django_apps
+from django.db.models import F
 from django.utils import timezone
 
 from iop.demo.generator import DEMO_PROGRAM_NAME, seed_demo_clinic
@@ -31,10 +32,19 @@ def test_the_demo_clinic_has_tracks_enrolments_and_attendance(db):
     assert Occurrence.objects.filter(local_date__gte=today + timedelta(weeks=7)).exists()  # generated ahead
     enrolments = Enrolment.objects.select_related("episode__current_phase", "series")
     assert enrolments.exists()
-    for enrolment in enrolments:
+    for enrolment in enrolments.filter(left_on__isnull=True):  # places now
         assert enrolment.episode.status == EpisodeStatus.ACTIVE
         assert enrolment.series.phases.filter(pk=enrolment.episode.current_phase_id).exists()
         assert enrolment.series.enrolments.filter(left_on__isnull=True).count() <= enrolment.series.capacity
+    history = enrolments.filter(left_on__isnull=False)
+    assert history.filter(episode__status=EpisodeStatus.DISCHARGED).exists()
+    for enrolment in history:  # ended by discharge (or a phase change), never later
+        assert enrolment.left_on <= (enrolment.episode.discharged_on or today)
+        assert enrolment.joined_on >= enrolment.episode.admitted_on
+    outside = Attendance.objects.filter(episode__enrolments__series=F("occurrence__series")).exclude(
+        episode__enrolments__joined_on__lte=F("local_date")
+    )
+    assert not outside.exists()
     rows = Attendance.objects.all()
     assert rows.filter(status="present").count() > rows.exclude(status="present").count() > 0
     assert not rows.filter(local_date__gte=today).exists()
