@@ -24,3 +24,11 @@ def send_reminders_task() -> dict:
     from scheduling.services import reminders
 
     return {"sessions": reminders.send_session_reminders(), "agendas": reminders.send_staff_agendas()}
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def notify_occurrence_change_task(occurrence_id: int) -> int:
+    """Tell the enrolled patients that one occurrence was cancelled or moved (once per version)."""
+    from scheduling.services import reminders
+
+    return reminders.notify_occurrence_change(occurrence_id=occurrence_id)

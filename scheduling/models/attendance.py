@@ -107,6 +107,7 @@ class AttendancePolicy(VersionedRecord):
 
 class ReminderKind(models.TextChoices):
     SESSION = "session", "Session reminder (patient)"
+    CHANGE = "change", "Session changed or cancelled (patient)"
     AGENDA = "agenda", "Daily agenda (staff)"
 
 
@@ -138,6 +139,9 @@ class Reminder(PublicRecord):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     for_date = models.DateField(null=True, blank=True, help_text="The agenda's day (staff agendas).")
+    occurrence_version = models.PositiveIntegerField(
+        default=0, help_text="Change notices: the occurrence's version they announce (0 otherwise)."
+    )
     status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.CLAIMED)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -145,9 +149,9 @@ class Reminder(PublicRecord):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["occurrence", "patient", "kind"],
+                fields=["occurrence", "patient", "kind", "occurrence_version"],
                 condition=Q(occurrence__isnull=False),
-                name="reminder_once_per_occurrence_patient",
+                name="reminder_once_per_occurrence_patient_version",
             ),
             models.UniqueConstraint(
                 fields=["appointment", "patient", "kind"],

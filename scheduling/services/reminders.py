@@ -115,6 +115,61 @@ def send_session_reminders(*, now: datetime | None = None) -> int:
     return sent
 
 
+def change_text(occurrence: Occurrence) -> str:
+    site = occurrence.series.site
+    local = occurrence.starts_at.astimezone(site.timezone)
+    call = f" Questions? Call {site.phone}." if site.phone else ""
+    if occurrence.is_cancelled:
+        when = f"{local:%a %b} {local.day} at {local:%H:%M}"
+        return f"Your appointment at {site.name} on {when} is cancelled.{call}"
+    room = f", {occurrence.room.name}" if occurrence.room_id else ""
+    return (
+        f"Your appointment at {site.name} is now on {local:%a %b} {local.day} at {local:%H:%M}{room}.{call}"
+    )
+
+
+def notify_occurrence_change(*, occurrence_id: int) -> int:
+    """Tell the patients enrolled in an occurrence that it was cancelled or moved: once per
+    patient and version of the occurrence (a second change is a second notice). Returns how
+    many were sent. Past sessions are not announced."""
+    occurrence = Occurrence.objects.select_related("series__site", "room").filter(pk=occurrence_id).first()
+    if occurrence is None or occurrence.starts_at <= timezone.now():
+        return 0
+    rows = Enrolment.objects.filter(series_id=occurrence.series_id).filter(
+        selectors.enrolled_on(occurrence.local_date)
+    )
+    patients = Patient.objects.filter(
+        current_episode__in=rows.values("episode_id"), current_episode__status="active"
+    ).exclude(pk__in=ReminderOptOut.objects.values("patient_id"))
+    text = change_text(occurrence)
+    sent = 0
+    for patient in patients:
+        channel = channel_for(patient)
+        if channel is None:
+            continue
+        reminder = _claim(
+            kind=ReminderKind.CHANGE,
+            channel=channel,
+            occurrence=occurrence,
+            patient=patient,
+            occurrence_version=occurrence.version,
+        )
+        if reminder is None:
+            continue
+        try:
+            if channel == ReminderChannel.EMAIL:
+                send_mail("Appointment change", text, settings.DEFAULT_FROM_EMAIL, [patient.email])
+            else:
+                sms.backend().send(str(patient.phone), text)
+        except Exception:  # noqa: BLE001 - any provider error: mark failed, never resend
+            logger.exception("Change notice %s failed", reminder.public_id)
+            _finish(reminder, ok=False)
+            continue
+        _finish(reminder, ok=True)
+        sent += 1
+    return sent
+
+
 def send_staff_agendas(*, now: datetime | None = None) -> int:
     """Each facilitator's agenda for today (their sessions, times, rooms and roster sizes; no
     patient names), once per person and day."""

@@ -268,6 +268,17 @@ def generate_occurrences(
     return created
 
 
+def _announce(occurrence: Occurrence) -> None:
+    """After the commit, tell the enrolled patients (scheduling.tasks, one notice per version)."""
+
+    def enqueue():
+        from scheduling.tasks import notify_occurrence_change_task
+
+        notify_occurrence_change_task.delay(occurrence.pk)
+
+    transaction.on_commit(enqueue)
+
+
 def _lock_occurrence(actor, occurrence: Occurrence, what: str) -> Occurrence:
     occurrence = (
         Occurrence.objects.select_for_update(of=("self",))
@@ -296,6 +307,7 @@ def cancel_occurrence(
     occurrence.change_reason = reason.strip()[:200]
     save_if_unchanged(occurrence, expected_version=expected_version, fields=["status", "change_reason"])
     audit_change(actor, AuditAction.UPDATE, occurrence, changed_fields=["status", "change_reason"])
+    _announce(occurrence)
     return occurrence
 
 
@@ -364,4 +376,6 @@ def change_occurrence(
     audit_change(
         actor, AuditAction.UPDATE, occurrence, changed_fields=changed, reason=occurrence.change_reason
     )
+    if {"starts_at", "ends_at", "room"} & set(changed):  # a new facilitator is not the patients' news
+        _announce(occurrence)
     return occurrence

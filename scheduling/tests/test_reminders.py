@@ -78,3 +78,44 @@ def test_staff_get_one_agenda_a_day(clinic, today_occurrence):
     assert reminders.send_staff_agendas() == 1
     assert reminders.send_staff_agendas() == 0
     assert "Phase 1 morning" in mail.outbox[0].body
+
+
+def test_patients_are_told_once_when_a_session_is_moved_and_again_when_cancelled(
+    clinic, tomorrow, django_capture_on_commit_callbacks, capsys
+):
+    from scheduling.services import series as series_services
+    from scheduling.tasks import notify_occurrence_change_task
+
+    occurrence, _texter = tomorrow
+    with django_capture_on_commit_callbacks() as callbacks:
+        moved = series_services.change_occurrence(
+            actor=clinic.admin,
+            occurrence=occurrence,
+            expected_version=occurrence.version,
+            starts_at=occurrence.starts_at + timedelta(hours=5),
+            reason="Room painted",
+        )
+    assert len(callbacks) == 1  # enqueued after the commit
+    assert notify_occurrence_change_task.run(occurrence.pk) == 2
+    assert notify_occurrence_change_task.run(occurrence.pk) == 0  # the same change: not again
+    assert "is now on" in mail.outbox[0].body and "14:00" in mail.outbox[0].body
+    series_services.cancel_occurrence(
+        actor=clinic.admin, occurrence=moved, expected_version=moved.version, reason="Storm"
+    )
+    assert notify_occurrence_change_task.run(occurrence.pk) == 2
+    assert "is cancelled" in mail.outbox[-1].body
+    assert "Storm" not in mail.outbox[-1].body and "Phase" not in mail.outbox[-1].body
+
+
+def test_a_new_facilitator_is_not_announced(clinic, tomorrow, django_capture_on_commit_callbacks):
+    from scheduling.services import series as series_services
+
+    occurrence, _texter = tomorrow
+    with django_capture_on_commit_callbacks() as callbacks:
+        series_services.change_occurrence(
+            actor=clinic.admin,
+            occurrence=occurrence,
+            expected_version=occurrence.version,
+            facilitator=clinic.clinician_elsewhere,
+        )
+    assert callbacks == []
