@@ -612,3 +612,60 @@ def absence_allowance(episode: Episode, *, today: date | None = None) -> Absence
         policy.absence_window_weeks,
         hours.remaining_absences(unexcused, allowed=policy.max_unexcused_absences),
     )
+
+
+# --- Calendars ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    starts_at: object
+    ends_at: object
+    title: str
+    where: str
+    url: str = ""
+
+
+def initials(patient) -> str:
+    """A patient as a calendar may name them (feeds, week views): initials only."""
+    first = (patient.preferred_name or patient.legal_first_name or "?")[:1]
+    return f"{first}.{(patient.legal_last_name or '?')[:1]}."
+
+
+def week_of_sessions_for(user, *, monday: date) -> list[tuple[date, list[CalendarEntry]]]:
+    """The person's group sessions and appointments, day by day, Monday to Sunday (two
+    queries). Appointments show the patient's initials only."""
+    from django.urls import reverse
+
+    sunday = monday + timedelta(days=6)
+    by_day: dict[date, list[CalendarEntry]] = {monday + timedelta(days=n): [] for n in range(7)}
+    for occurrence in Occurrence.objects.filter(
+        facilitator=user, local_date__range=(monday, sunday), status=OccurrenceStatus.SCHEDULED
+    ).select_related("series", "room"):
+        by_day[occurrence.local_date].append(
+            CalendarEntry(
+                occurrence.starts_at,
+                occurrence.ends_at,
+                occurrence.series.name,
+                occurrence.room.name,
+                reverse("scheduling:roster", args=[occurrence.public_id]),
+            )
+        )
+    for appointment in Appointment.objects.filter(
+        staff=user, local_date__range=(monday, sunday), status=AppointmentStatus.SCHEDULED
+    ).select_related("session_type", "room", "episode__patient"):
+        by_day[appointment.local_date].append(
+            CalendarEntry(
+                appointment.starts_at,
+                appointment.ends_at,
+                f"{appointment.session_type.name}: {initials(appointment.episode.patient)}",
+                appointment.room.name if appointment.room_id else "",
+            )
+        )
+    return [(day, sorted(entries, key=lambda e: e.starts_at)) for day, entries in by_day.items()]
+
+
+def has_live_feed(user) -> bool:
+    from scheduling.models import CalendarFeed
+
+    return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).exists()

@@ -19,6 +19,8 @@ urlpatterns = [
         views.record_attendance,
         name="record_attendance",
     ),
+    path("schedule/mine/", views.my_calendar, name="my_calendar"),
+    path("schedule/feeds/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("schedule/rooms/", views.room_list, name="rooms"),
     path("schedule/rooms/new/", views.room_create, name="room_create"),
     path("schedule/rooms/<uuid:public_id>/", views.room_edit, name="room_edit"),

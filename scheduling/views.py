@@ -3,10 +3,11 @@
 from datetime import date, datetime, timedelta
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from iop.accounts.decorators import role_required
@@ -31,6 +32,7 @@ from scheduling.services import attendance as attendance_services
 from scheduling.services import builder as builder_services
 from scheduling.services import catalogue as catalogue_services
 from scheduling.services import enrolments as enrolment_services
+from scheduling.services import feeds as feed_services
 from scheduling.services import reminders as reminder_services
 from scheduling.services import series as series_services
 
@@ -528,3 +530,54 @@ def appointment_attendance(request, public_id, appointment_id):
         else:
             messages.success(request, "Attendance recorded.")
     return redirect("patients:chart_tab", public_id=patient.public_id, tab="schedule")
+
+
+# --- Calendars: a week view and the private iCalendar feed -----------------------------------
+
+
+@never_cache
+def calendar_feed(request, token):
+    """No session: the secret in the URL is the credential (404 when unknown or revoked)."""
+    feed = feed_services.feed_for_token(token)
+    if feed is None:
+        raise Http404("No such feed.")
+    response = HttpResponse(feed_services.render_feed(feed), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="iop-sessions.ics"'
+    return response
+
+
+@role_required(permissions.may_read_schedules)
+def my_calendar(request):
+    """The signed-in person's week (their sessions and appointments), printable, and their feed."""
+    raw = request.GET.get("week", "")
+    try:
+        week_of = date.fromisoformat(raw) if raw else timezone.localdate()
+    except ValueError:
+        week_of = timezone.localdate()
+    monday = hours.week_start(week_of)
+    token = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            feed_services.revoke_feed(actor=request.user)
+            messages.success(request, "Your calendar link no longer works.")
+        else:
+            token = feed_services.new_feed_link(actor=request.user)
+            messages.success(
+                request, "A new calendar link: copy it now, it is shown once. The old one no longer works."
+            )
+    days = selectors.week_of_sessions_for(request.user, monday=monday)
+    return render(
+        request,
+        "scheduling/my_calendar.html",
+        {
+            "days": days,
+            "monday": monday,
+            "previous_week": monday - timedelta(days=7),
+            "next_week": monday + timedelta(days=7),
+            "feed_url": request.build_absolute_uri(reverse("scheduling:calendar_feed", args=[token]))
+            if token
+            else "",
+            "has_feed": selectors.has_live_feed(request.user),
+            "nav": "schedule",
+        },
+    )

@@ -15,6 +15,7 @@ from scheduling.models.attendance import (
     ReminderStatus,
 )
 from scheduling.models.catalogue import CurriculumTopic, Room, SessionKind, SessionType, TopicCycle
+from scheduling.models.feeds import CalendarFeed
 from scheduling.models.sessions import (
     Appointment,
     AppointmentStatus,
@@ -28,6 +29,7 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "Attendance",
+    "CalendarFeed",
     "AttendancePolicy",
     "AttendanceStatus",
     "CurriculumTopic",
