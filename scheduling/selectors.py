@@ -632,37 +632,58 @@ def initials(patient) -> str:
     return f"{first}.{(patient.legal_last_name or '?')[:1]}."
 
 
-def week_of_sessions_for(user, *, monday: date) -> list[tuple[date, list[CalendarEntry]]]:
-    """The person's group sessions and appointments, day by day, Monday to Sunday (two
-    queries). Appointments show the patient's initials only."""
+def person_name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def calendar_days(
+    *, first: date, last: date, staff=None, room=None, site=None
+) -> list[tuple[date, list[CalendarEntry]]]:
+    """Group sessions and appointments between two local dates, day by day, of one staff
+    member, room or site (two queries). Appointments show the patient's initials only."""
     from django.urls import reverse
 
-    sunday = monday + timedelta(days=6)
-    by_day: dict[date, list[CalendarEntry]] = {monday + timedelta(days=n): [] for n in range(7)}
-    for occurrence in Occurrence.objects.filter(
-        facilitator=user, local_date__range=(monday, sunday), status=OccurrenceStatus.SCHEDULED
-    ).select_related("series", "room"):
+    occurrences = Occurrence.objects.filter(
+        local_date__range=(first, last), status=OccurrenceStatus.SCHEDULED
+    )
+    appointments = Appointment.objects.filter(
+        local_date__range=(first, last), status=AppointmentStatus.SCHEDULED
+    )
+    if staff is not None:
+        occurrences, appointments = occurrences.filter(facilitator=staff), appointments.filter(staff=staff)
+    if room is not None:
+        occurrences, appointments = occurrences.filter(room=room), appointments.filter(room=room)
+    if site is not None:
+        occurrences, appointments = occurrences.filter(series__site=site), appointments.filter(site=site)
+    by_day: dict[date, list[CalendarEntry]] = {
+        first + timedelta(days=n): [] for n in range((last - first).days + 1)
+    }
+    for occurrence in occurrences.select_related("series", "room", "facilitator"):
         by_day[occurrence.local_date].append(
             CalendarEntry(
                 occurrence.starts_at,
                 occurrence.ends_at,
                 occurrence.series.name,
-                occurrence.room.name,
+                f"{occurrence.room.name} · {person_name(occurrence.facilitator)}",
                 reverse("scheduling:roster", args=[occurrence.public_id]),
             )
         )
-    for appointment in Appointment.objects.filter(
-        staff=user, local_date__range=(monday, sunday), status=AppointmentStatus.SCHEDULED
-    ).select_related("session_type", "room", "episode__patient"):
+    for appointment in appointments.select_related("session_type", "room", "staff", "episode__patient"):
+        where = appointment.room.name if appointment.room_id else ""
+        who = appointment.staff.get_full_name() or appointment.staff.username
         by_day[appointment.local_date].append(
             CalendarEntry(
                 appointment.starts_at,
                 appointment.ends_at,
                 f"{appointment.session_type.name}: {initials(appointment.episode.patient)}",
-                appointment.room.name if appointment.room_id else "",
+                f"{where} · {who}" if where else who,
             )
         )
     return [(day, sorted(entries, key=lambda e: e.starts_at)) for day, entries in by_day.items()]
+
+
+def week_of_sessions_for(user, *, monday: date) -> list[tuple[date, list[CalendarEntry]]]:
+    return calendar_days(first=monday, last=monday + timedelta(days=6), staff=user)
 
 
 def has_live_feed(user) -> bool:

@@ -20,6 +20,7 @@ urlpatterns = [
         name="record_attendance",
     ),
     path("schedule/mine/", views.my_calendar, name="my_calendar"),
+    path("schedule/calendar/", views.calendar, name="calendar"),
     path("schedule/feeds/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("schedule/rooms/", views.room_list, name="rooms"),
     path("schedule/rooms/new/", views.room_create, name="room_create"),

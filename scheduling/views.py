@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -578,6 +579,65 @@ def my_calendar(request):
             if token
             else "",
             "has_feed": selectors.has_live_feed(request.user),
+            "nav": "schedule",
+        },
+    )
+
+
+@role_required(permissions.may_read_schedules)
+def calendar(request):
+    """A week (or, with `day=`, one day) of a site, a room or a staff member at the user's
+    sites: every group session and appointment, patients by initials. Printable."""
+    from iop.accounts.models import Site, User
+
+    sites = Site.objects.all() if request.user.is_superuser else request.user.sites.all()
+    rooms = selectors.rooms_for(request.user).filter(is_active=True)
+    staff = (
+        User.objects.filter(is_active=True, sites__in=sites).distinct().order_by("last_name", "first_name")
+    )
+    chosen = {"site": None, "room": None, "staff": None}
+    for key, queryset in (("site", sites), ("room", rooms), ("staff", staff)):
+        raw = request.GET.get(key, "")
+        if raw:
+            try:
+                chosen[key] = queryset.filter(public_id=raw).first()
+            except (ValueError, DjangoValidationError):
+                chosen[key] = None
+            if chosen[key] is None:
+                raise Http404("No such calendar.")
+    if not any(chosen.values()):
+        chosen["site"] = sites.order_by("name").first()
+    raw_day, raw_week = request.GET.get("day", ""), request.GET.get("week", "")
+    try:
+        day = date.fromisoformat(raw_day) if raw_day else None
+        week_of = date.fromisoformat(raw_week) if raw_week else timezone.localdate()
+    except ValueError:
+        day, week_of = None, timezone.localdate()
+    if day is not None:
+        first = last = day
+    else:
+        first = hours.week_start(week_of)
+        last = first + timedelta(days=6)
+    days = selectors.calendar_days(first=first, last=last, **chosen) if any(chosen.values()) else []
+    subject = chosen["staff"] or chosen["room"] or chosen["site"]
+    return render(
+        request,
+        "scheduling/calendar.html",
+        {
+            "days": days,
+            "subject": subject,
+            "first": first,
+            "last": last,
+            "is_day": day is not None,
+            "nav_dates": [
+                ("Previous", ("day" if day else "week", first - timedelta(days=1 if day else 7))),
+                ("Next", ("day" if day else "week", first + timedelta(days=1 if day else 7))),
+                *([("Week", ("week", first))] if day else []),
+            ],
+            "sites": sites.order_by("name"),
+            "rooms": rooms,
+            "staff": staff,
+            "chosen": chosen,
             "nav": "schedule",
         },
     )

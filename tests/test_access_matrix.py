@@ -83,6 +83,7 @@ def scheduling_pages(clinic):
     return [
         ("group series", reverse("scheduling:series_list"), EVERYONE),
         ("my week", reverse("scheduling:my_calendar"), EVERYONE),
+        ("site calendar", reverse("scheduling:calendar"), EVERYONE),
         ("new group series", reverse("scheduling:series_create"), SERIES_WRITERS),
         ("series at site A", reverse("scheduling:series_detail", args=[series.public_id]), at_site_a),
         ("roster at site A", reverse("scheduling:roster", args=[occurrence.public_id]), at_site_a),

@@ -175,6 +175,8 @@ def test_scheduling_pages_have_no_serious_accessibility_violations(
                 reverse("scheduling:roster", args=[today.public_id]),
                 reverse("scheduling:series_detail", args=[daily.public_id]),
                 reverse("scheduling:series_create"),
+                reverse("scheduling:my_calendar"),
+                reverse("scheduling:calendar"),
             ],
         ),
         (

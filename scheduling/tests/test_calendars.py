@@ -58,3 +58,21 @@ def test_the_week_page_shows_the_week_and_makes_a_link_once(clinic, morning, log
     assert 'data-testid="feed-url"' in made
     again = client.get(reverse("scheduling:my_calendar")).content.decode()
     assert 'data-testid="feed-url"' not in again and 'data-testid="revoke-feed"' in again
+
+
+def test_site_room_and_staff_calendars_by_week_and_day(clinic, morning, room, login):
+    book(clinic)
+    client = login(clinic.case_manager)
+    url = reverse("scheduling:calendar")
+    site_week = client.get(url).content.decode()  # default: the first of the user's sites
+    assert site_week.count('data-testid="calendar-entry"') >= 8 and "T.M." in site_week
+    assert "McTestface" not in site_week
+    by_room = client.get(url, {"room": str(room.public_id)}).content.decode()
+    assert "Individual counselling" not in by_room and "Phase 1 morning" in by_room
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    day = client.get(
+        url, {"staff": str(clinic.clinician_on_team.public_id), "day": tomorrow}
+    ).content.decode()
+    assert day.count('data-testid="calendar-entry"') == 2  # the morning group and the appointment
+    assert login(clinic.admin_other_site).get(url, {"room": str(room.public_id)}).status_code == 404
+    assert client.get(url, {"room": "not-a-uuid"}).status_code == 404
