@@ -353,7 +353,6 @@ class OccurrenceViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class EnrolmentSerializer(serializers.ModelSerializer):
-    patch_fields = ("left_on", "reason")
     id = serializers.UUIDField(source="public_id", read_only=True)
     series = ScopedSlugField(lambda user: selectors.series_for(user))
     episode = ScopedSlugField(_episodes)
@@ -364,20 +363,15 @@ class EnrolmentSerializer(serializers.ModelSerializer):
     phase_override_reason = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=200
     )
-    reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)
 
     class Meta:
         model = Enrolment
-        fields = [
-            "id",
-            "series",
-            "episode",
-            "patient",
-            "joined_on",
-            "left_on",
-            "phase_override_reason",
-            "reason",
-        ]
+        fields = ["id", "series", "episode", "patient", "joined_on", "left_on", "phase_override_reason"]
+
+
+class LeaveSerializer(serializers.Serializer):
+    left_on = serializers.DateField(help_text="The last day on the rosters (inclusive).")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
 class EnrolmentFilter(django_filters.FilterSet):
@@ -407,18 +401,16 @@ class DisclosingListMixin:
         return Response(self.get_serializer(instance).data)
 
 
-class EnrolmentViewSet(
-    DisclosingListMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
-):
+class EnrolmentViewSet(DisclosingListMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Enrolments of the patients the caller sees. POST enrols from any date (rolling admission);
-    PATCH `left_on` ends one."""
+    POST .../leave/ ends one."""
 
     queryset = Enrolment.objects.none()
     serializer_class = EnrolmentSerializer
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATH_REGEX
     filterset_class = EnrolmentFilter
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
         return (
@@ -428,23 +420,20 @@ class EnrolmentViewSet(
         )
 
     def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("reason", None)
-        serializer.instance = enrolment_services.enrol(actor=self.request.user, **data)
+        serializer.instance = enrolment_services.enrol(actor=self.request.user, **serializer.validated_data)
 
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        unsupported = set(data) - {"left_on", "reason"}
-        if unsupported:
-            raise ApiValidationError({name: ["Cannot be changed here."] for name in sorted(unsupported)})
-        if not data.get("left_on"):
-            raise ApiValidationError({"left_on": ["Required: the last day of the enrolment."]})
-        serializer.instance = enrolment_services.leave(
-            actor=self.request.user,
-            enrolment=serializer.instance,
-            left_on=data["left_on"],
-            reason=data.get("reason", ""),
+    @extend_schema(request=LeaveSerializer, responses={200: EnrolmentSerializer})
+    @action(detail=True, methods=["post"])
+    def leave(self, request, public_id=None):
+        body = LeaveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        enrolment = enrolment_services.leave(
+            actor=request.user,
+            enrolment=self.get_object(),
+            left_on=body.validated_data["left_on"],
+            reason=body.validated_data["reason"],
         )
+        return Response(self.get_serializer(enrolment).data)
 
 
 class AttendanceSerializer(serializers.ModelSerializer):

@@ -215,13 +215,17 @@ def _occurrence_or_404(request, public_id):
 
 def _roster_context(request, occurrence):
     rows = selectors.roster(occurrence, request.user)
-    for row in rows:
-        row.may_record = permissions.may_record_attendance_for(request.user, occurrence, row.patient)
+    whole = permissions.sees_whole_roster(request.user, occurrence)
+    takes = permissions.may_take_attendance(request.user)
+    for row in rows:  # the facilitator's answer is the same for every row: asked once
+        row.may_record = takes and (
+            whole or permissions.may_record_attendance_for(request.user, occurrence, row.patient)
+        )
     return {
         "occurrence": occurrence,
         "rows": rows,
         "statuses": selectors.AttendanceStatus.choices,
-        "whole_roster": permissions.sees_whole_roster(request.user, occurrence),
+        "whole_roster": whole,
         "may_take_attendance": permissions.may_take_attendance(request.user),
         "may_change": permissions.may_manage_series(request.user),
         "recorded": sum(1 for row in rows if row.attendance),

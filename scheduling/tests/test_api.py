@@ -191,3 +191,26 @@ def test_appointments_are_booked_attended_and_listed_through_the_api(clinic, api
         format="json",
     )
     assert refused.status_code == 403
+
+
+def test_leaving_a_series_through_the_api(clinic, morning):
+    case_manager = as_user(APIClient(), clinic.case_manager)
+    joined = case_manager.post(
+        "/api/v1/enrolments/",
+        {
+            "series": str(morning.public_id),
+            "episode": str(clinic.episode.public_id),
+            "joined_on": TODAY().isoformat(),
+        },
+        format="json",
+    ).json()
+    left = case_manager.post(
+        f"/api/v1/enrolments/{joined['id']}/leave/", {"left_on": TODAY().isoformat()}, format="json"
+    )
+    assert left.status_code == 200 and left.json()["left_on"] == TODAY().isoformat()
+    early = case_manager.post(
+        f"/api/v1/enrolments/{joined['id']}/leave/",
+        {"left_on": (TODAY() - timedelta(days=9)).isoformat()},
+        format="json",
+    )
+    assert early.status_code == 400

@@ -194,3 +194,22 @@ def test_a_case_manager_books_a_weekly_appointment_and_the_clinician_records_it(
     )
     assert recorded.status_code == 302
     assert today.attendance.get().minutes_attended == 50
+
+
+def test_a_site_supervisors_roster_also_makes_a_constant_number_of_queries(
+    clinic, login, morning, today_occurrence, query_count
+):
+    client = login(clinic.supervisor)
+    url = reverse("scheduling:roster", args=[today_occurrence.public_id])
+
+    def enrol(n):
+        for _ in range(n):
+            episode = admit(
+                PatientFactory(site=clinic.site_a), team={CareTeamRole.PRIMARY_CLINICIAN: clinic.supervisor}
+            )
+            Enrolment.objects.create(series=morning, episode=episode, joined_on=TODAY())
+
+    enrol(2)
+    small = query_count(lambda: client.get(url))
+    enrol(10)
+    assert query_count(lambda: client.get(url)) == small
