@@ -305,6 +305,8 @@ SPECTACULAR_SETTINGS = {
         "ConsequenceEnum": "testing.models.Consequence",
         "PlanVersionStatusEnum": "treatment_plans.models.VersionStatus",
         "ObjectiveStatusEnum": "treatment_plans.models.ObjectiveStatus",
+        "AttendanceStatusEnum": "scheduling.models.AttendanceStatus",
+        "SessionStatusEnum": "scheduling.models.OccurrenceStatus",  # occurrences and appointments
     },
     # Error statuses, required PATCH versions, non-empty filters: declared once (api_schema.py).
     "POSTPROCESSING_HOOKS": [
@@ -347,7 +349,22 @@ CELERY_BEAT_SCHEDULE = {
             timedelta(seconds=_audit_verify_every) if _audit_verify_every else crontab(hour=2, minute=30)
         ),
     },
+    # Scheduling: occurrences of every group series, 8 weeks ahead. Idempotent (a unique natural
+    # key), so hourly is harmless and a missed tick is caught up by the next.
+    "generate-occurrences": {
+        "task": "scheduling.tasks.generate_occurrences_task",
+        "schedule": crontab(minute=7),
+    },
+    # Session reminders and staff agendas, each claimed by a unique row before it is sent.
+    "send-reminders": {
+        "task": "scheduling.tasks.send_reminders_task",
+        "schedule": crontab(minute="*/15"),
+    },
 }
+# Scheduling (ADR 0010): how long before a session patients are reminded, and the SMS backend
+# (a dotted path; the default prints to the console like Django's console e-mail backend).
+SCHEDULING_REMINDER_LEAD_HOURS = env.int("SCHEDULING_REMINDER_LEAD_HOURS", default=24)
+SCHEDULING_SMS_BACKEND = env("SCHEDULING_SMS_BACKEND", default="scheduling.sms.ConsoleSMSBackend")
 
 # --- Audit trail: signed checkpoints and database roles (ADR 0003) -----------------------
 

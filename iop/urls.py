@@ -14,6 +14,7 @@ from iop.core.api_docs import ApiDocsView, CachedSchemaView
 from iop.reports import errors as report_errors
 from iop.reports import views as report_views
 from patients.api.routes import ROUTES as PATIENT_ROUTES
+from scheduling.api import ROUTES as SCHEDULING_ROUTES
 from testing.api import ROUTES as TESTING_ROUTES
 from treatment_plans.api import ROUTES as PLAN_ROUTES
 
@@ -25,7 +26,7 @@ api_docs = login_required(ApiDocsView.as_view(url_name="api-schema"))
 router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
 router.register("staff", StaffViewSet, basename="staff")
-for prefix, viewset, basename in [*PATIENT_ROUTES, *TESTING_ROUTES]:
+for prefix, viewset, basename in [*PATIENT_ROUTES, *SCHEDULING_ROUTES, *TESTING_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 for prefix, viewset, basename in PLAN_ROUTES:
     router.register(prefix, viewset, basename=basename)
@@ -57,6 +58,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("accounts/", include("iop.accounts.account_urls")),
+    path("", include("scheduling.urls")),  # before patients: the chart's Schedule tab is scheduling's
     # Before patients.urls: the chart's Tests tab belongs to testing (patients cannot import it).
     path("patients/", include("testing.urls_chart")),
     # Before the patients app: /patients/<id>/plan/ (the chart's Plan tab) and its pages.

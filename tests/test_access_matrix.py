@@ -4,8 +4,11 @@ Scoping code is the most dangerous code in a clinic app, so every page and endpo
 checked for every persona (conftest.py describes them).
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import PERSONAS, READS_CLINICAL_DETAIL, SEES_PATIENT
 
@@ -69,6 +72,45 @@ def pages(clinic):
         ("profile", reverse("account:profile"), EVERYONE),
         ("change password", reverse("account:password_change"), EVERYONE),
         ("set up two-factor", reverse("account:two_factor_setup"), EVERYONE),
+        *scheduling_pages(clinic),
+    ]
+
+
+SERIES_WRITERS = {"clinician_on_team", "clinician_elsewhere", "supervisor", "admin", "admin_other_site"}
+ENROLS = {"clinician_on_team", "case_manager", "supervisor", "admin"}  # of those who see the patient
+
+
+def scheduling_pages(clinic):
+    """Scheduling (ADR 0010): every role reads the series at its sites; admins keep rooms."""
+    from scheduling.models import Occurrence
+    from scheduling.tests.factories import RoomFactory, SeriesFactory
+
+    series = SeriesFactory(
+        site=clinic.site_a, room=RoomFactory(site=clinic.site_a), facilitator=clinic.clinician_on_team
+    )
+    occurrence = Occurrence.objects.create(
+        series=series,
+        original_start=timezone.now(),
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(hours=3),
+        local_date=timezone.localdate(),
+        room=series.room,
+        facilitator=series.facilitator,
+    )
+    at_site_a = EVERYONE - {"admin_other_site"}
+    return [
+        ("group series", reverse("scheduling:series_list"), EVERYONE),
+        ("my week", reverse("scheduling:my_calendar"), EVERYONE),
+        ("site calendar", reverse("scheduling:calendar"), EVERYONE),
+        ("new group series", reverse("scheduling:series_create"), SERIES_WRITERS),
+        ("series at site A", reverse("scheduling:series_detail", args=[series.public_id]), at_site_a),
+        ("roster at site A", reverse("scheduling:roster", args=[occurrence.public_id]), at_site_a),
+        ("rooms", reverse("scheduling:rooms"), ADMINS),
+        ("new room", reverse("scheduling:room_create"), ADMINS),
+        ("room at site A", reverse("scheduling:room_edit", args=[series.room.public_id]), {"admin"}),
+        ("enrol", reverse("scheduling:enrol", args=[clinic.patient.public_id]), ENROLS),
+        ("schedule builder", reverse("scheduling:build_week", args=[clinic.patient.public_id]), ENROLS),
+        ("book appointment", reverse("scheduling:book_appointment", args=[clinic.patient.public_id]), ENROLS),
     ]
 
 
@@ -83,6 +125,13 @@ def endpoints(clinic):
         ("api staff", "/api/v1/staff/", EVERYONE),
         ("api own tokens", "/api/v1/auth/tokens/", EVERYONE),
         ("api schema", "/api/schema/", EVERYONE),
+        ("api rooms", "/api/v1/rooms/", EVERYONE),
+        ("api group series", "/api/v1/group-series/", EVERYONE),
+        ("api occurrences", "/api/v1/occurrences/", EVERYONE),
+        ("api enrolments", "/api/v1/enrolments/", EVERYONE),
+        ("api attendance", "/api/v1/attendance/", EVERYONE),
+        ("api appointments", "/api/v1/appointments/", EVERYONE),
+        ("api weekly hours", f"/api/v1/weekly-hours/{clinic.patient.public_id}/", SEES_PATIENT),
     ]
 
 

@@ -15,6 +15,15 @@ def navigation(request):
         {"label": "Home", "icon": "house", "url": reverse("home"), "key": "home"},
         {"label": "Patients", "icon": "people", "url": reverse("patients:list"), "key": "patients"},
     ]
+    if user.is_superuser or user.role:  # every role reads schedules (scheduling.permissions)
+        items.append(
+            {
+                "label": "Schedule",
+                "icon": "calendar-week",
+                "url": reverse("scheduling:series_list"),
+                "key": "schedule",
+            }
+        )
     if may_register_patients(user):
         items.append(
             {

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -156,7 +157,40 @@ def pages() -> list[Page]:
     ]
     if intake is not None:
         result.insert(13, Page("intake chart", "clinician", f"/patients/{intake.public_id}/intake/"))
-    return result
+    return result + scheduling_pages(clinician, chart, cm_chart)
+
+
+def scheduling_pages(clinician, chart: str, cm_chart: str) -> list[Page]:
+    """Issue 8: the roster of the demo clinician's fullest group in the last two weeks, the
+    Schedule tab, the schedule builder (a site with ~40 series in the reference workload)."""
+    from django.utils import timezone
+
+    from scheduling.models import Occurrence
+    from scheduling.selectors import with_roster_counts
+
+    today = timezone.localdate()
+    occurrence = (
+        with_roster_counts(
+            Occurrence.objects.filter(
+                facilitator=clinician,
+                local_date__range=(today - timedelta(days=14), today),
+                status="scheduled",
+            )
+        )
+        .order_by("-enrolled_count", "-local_date")
+        .first()
+    )
+    found = [
+        Page("group series", "clinician", "/schedule/"),
+        Page("chart: schedule", "clinician", f"{chart}schedule/"),
+        Page("chart: schedule", "casemanager", f"{cm_chart}schedule/"),
+        Page("schedule builder", "casemanager", f"{cm_chart}schedule/builder/"),
+        Page("API attendance", "clinician", "/api/v1/attendance/"),
+    ]
+    if occurrence is not None:
+        roster = f"/schedule/sessions/{occurrence.public_id}/"
+        found.insert(0, Page(f"roster ({occurrence.enrolled_count} enrolled)", "clinician", roster))
+    return found
 
 
 def login(base_url: str, username: str) -> requests.Session:

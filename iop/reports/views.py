@@ -11,6 +11,7 @@ from iop.audit.selectors import latest_chain_verification
 from patients.access import may_see_alert_detail
 from patients.selectors import active_alerts_for, active_episode_count, break_glass_log, caseload_for
 from patients.selectors.screening import WITHDRAWAL_DUE_ON_HOME, withdrawal_assessments_due
+from scheduling import selectors as schedule_selectors
 
 HOME_TEMPLATES = {
     Role.CLINICIAN: "reports/home_clinician.html",
@@ -20,6 +21,7 @@ HOME_TEMPLATES = {
     Role.ADMIN: "reports/home_admin.html",
 }
 CASELOAD_ON_HOME = 50
+SCHEDULING_CARD_ROWS = 15
 
 
 @login_required
@@ -43,6 +45,13 @@ def home(request):
             alerts=active_alerts_for(user),
             sees_alert_detail=may_see_alert_detail(user),  # ADR 0008: peer support reads "safety alert"
         )
+        if role == Role.CLINICIAN or role == Role.MEDICAL:
+            context["todays_sessions"] = schedule_selectors.todays_sessions_for(user)
+        if role == Role.CASE_MANAGER:
+            # Under-scheduled first: each caseload patient's scheduled hours against their phase.
+            context["schedule_rows"] = schedule_selectors.scheduled_hours_for(list(context["caseload"]))[
+                :SCHEDULING_CARD_ROWS
+            ]
     if role == Role.MEDICAL:
         due = list(withdrawal_assessments_due(user)[: WITHDRAWAL_DUE_ON_HOME + 1])
         context.update(

@@ -30,6 +30,7 @@ from iop.demo.generator.medications import Medications
 from iop.demo.generator.path import CYCLES
 from iop.demo.generator.plans import TreatmentPlans
 from iop.demo.generator.referrals import Referrals
+from iop.demo.generator.schedules import Schedules
 from iop.demo.generator.screening import Screening
 from iop.demo.generator.staff import DEMO_LOGINS, DemoLogin, SitesAndStaff
 
@@ -45,6 +46,7 @@ PARTS: tuple[type[DemoPart], ...] = (
     AvailabilityWindows,
     Medications,
     SafetyAlerts,
+    Schedules,
     DrugTesting,
     TreatmentPlans,
     AuditHistory,
