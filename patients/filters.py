@@ -5,6 +5,7 @@ from datetime import datetime
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from django.forms.models import ModelChoiceIterator
 from django.utils.html import format_html, format_html_join
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -26,6 +27,22 @@ def parse_date_of_birth(text: str):
         except ValueError:
             continue
     return None
+
+
+def _choices(field):
+    """A dropdown's (value, label) pairs. A model dropdown's rows are read with one plain query:
+    iterating its `choices` would read them through a server-side cursor (`iterator()`: DECLARE,
+    FETCH and CLOSE, three round trips and a cursor held past the transaction)."""
+    choices = field.choices
+    if not isinstance(choices, ModelChoiceIterator):
+        yield from choices
+        return
+    if field.empty_label is not None:
+        yield ("", field.empty_label)
+    if getattr(field, "null_label", None) is not None:  # django-filter's "none" choice, after the empty one
+        yield (field.null_value, field.null_label)
+    for row in list(choices.queryset):
+        yield choices.choice(row)
 
 
 def search_patients(queryset, text: str):
@@ -120,7 +137,7 @@ class PatientFilter(django_filters.FilterSet):
                 "{}",
                 (
                     (format_html(SELECTED_OPTION if str(value) == chosen else OPTION, value, label),)
-                    for value, label in field.field.choices
+                    for value, label in _choices(field.field)
                 ),
             )
             fields.append((field, options))
