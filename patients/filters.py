@@ -4,7 +4,8 @@ import re
 from datetime import datetime
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, Func, OuterRef, Q, TextField
+from django.forms.models import ModelChoiceIterator
 from django.utils.html import format_html, format_html_join
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -28,6 +29,36 @@ def parse_date_of_birth(text: str):
     return None
 
 
+def _choices(field):
+    """A dropdown's (value, label) pairs. A model dropdown's rows are read with one plain query:
+    iterating its `choices` would read them through a server-side cursor (`iterator()`: DECLARE,
+    FETCH and CLOSE, three round trips and a cursor held past the transaction)."""
+    choices = field.choices
+    if not isinstance(choices, ModelChoiceIterator):
+        yield from choices
+        return
+    if field.empty_label is not None:
+        yield ("", field.empty_label)
+    if getattr(field, "null_label", None) is not None:  # django-filter's "none" choice, after the empty one
+        yield (field.null_value, field.null_label)
+    for row in list(choices.queryset):
+        yield choices.choice(row)
+
+
+class SearchName(Func):
+    """first || ' ' || last || ' ' || preferred: the text a name search looks in. One trigram
+    index holds UPPER() of exactly this (migration 0011), so a word is one index search rather
+    than three OR-ed with the MRN, which PostgreSQL answered with a scan of every patient. A word
+    has no spaces, so it matches the whole text exactly when it matches one of the names."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+    def __init__(self):
+        super().__init__(F("legal_first_name"), F("legal_last_name"), F("preferred_name"))
+
+
 def search_patients(queryset, text: str):
     """Search by date of birth (2001-04-30 or 04/30/2001), MRN, or name words (all must match)."""
     text = text.strip()
@@ -36,11 +67,10 @@ def search_patients(queryset, text: str):
     date_of_birth = parse_date_of_birth(text)
     if date_of_birth is not None:
         return queryset.filter(date_of_birth=date_of_birth)
+    queryset = queryset.alias(search_name=SearchName())
     for word in re.split(r"\s+", text)[:5]:
         queryset = queryset.filter(
-            Q(legal_first_name__icontains=word)
-            | Q(legal_last_name__icontains=word)
-            | Q(preferred_name__icontains=word)
+            Q(search_name__icontains=word)
             # MRNs are issued in capitals: an exact match (the unique index) rather than
             # UPPER(mrn), which no index holds and which made the whole OR a sequential scan.
             | Q(mrn__in={word, word.upper()})
@@ -120,7 +150,7 @@ class PatientFilter(django_filters.FilterSet):
                 "{}",
                 (
                     (format_html(SELECTED_OPTION if str(value) == chosen else OPTION, value, label),)
-                    for value, label in field.field.choices
+                    for value, label in _choices(field.field)
                 ),
             )
             fields.append((field, options))

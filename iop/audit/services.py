@@ -50,25 +50,28 @@ def _lock_head() -> tuple[int, str]:
 
 _HEAD_TABLE = AuditChainHead._meta.db_table
 _ENTRY_FIELDS = [field for field in AuditEntry._meta.concrete_fields if not field.primary_key]
+# Set only once the head is locked: the entry's place in the chain and its time.
+_LINK_FIELDS = ("sequence", "occurred_at", "prev_hash", "entry_hash")
+_BODY_FIELDS = [field for field in _ENTRY_FIELDS if field.attname not in _LINK_FIELDS]
 
 
-def _append(entries: list[AuditEntry]) -> None:
+def _append(entries: list[AuditEntry], body_params: list[list]) -> None:
     """Insert `entries` (already linked) and move the head to the last: on PostgreSQL one
-    statement (the head's UPDATE as a data-modifying WITH), elsewhere an insert and an update."""
+    statement (the head's UPDATE as a data-modifying WITH), elsewhere an insert and an update.
+    `body_params`: each entry's `_BODY_FIELDS` values, prepared before the head was locked."""
     last = entries[-1]
     if connection.vendor != "postgresql":
         AuditEntry.objects.bulk_create(entries)
         AuditChainHead.objects.filter(pk=1).update(last_sequence=last.sequence, last_hash=last.entry_hash)
         return
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in _ENTRY_FIELDS)
-    row = "(" + ", ".join(["%s"] * len(_ENTRY_FIELDS)) + ")"
+    columns = ", ".join(quote(field.column) for field in _BODY_FIELDS)
+    columns += ", " + ", ".join(quote(AuditEntry._meta.get_field(name).column) for name in _LINK_FIELDS)
+    row = "(" + ", ".join(["%s"] * (len(_BODY_FIELDS) + len(_LINK_FIELDS))) + ")"
     params = [last.sequence, last.entry_hash]
-    params += [
-        field.get_db_prep_save(field.pre_save(entry, True), connection)
-        for entry in entries
-        for field in _ENTRY_FIELDS
-    ]
+    for entry, body in zip(entries, body_params, strict=True):
+        params += body
+        params += [entry.sequence, entry.occurred_at, entry.prev_hash, entry.entry_hash]
     # Table and column names come from the models; every value is a parameter.
     sql = (
         f"WITH head AS (UPDATE {_HEAD_TABLE} SET last_sequence = %s, last_hash = %s WHERE id = 1) "  # noqa: S608
@@ -82,10 +85,9 @@ def _append(entries: list[AuditEntry]) -> None:
             entry._state.adding = False
 
 
-def _entry(actor, action, *, sequence: int, previous_hash: str, occurred_at, event: dict) -> AuditEntry:
-    entry = AuditEntry(
-        sequence=sequence,
-        occurred_at=occurred_at,
+def _unlinked_entry(actor, action, event: dict) -> AuditEntry:
+    """An entry without its place in the chain (sequence, time, hashes): see `_link`."""
+    return AuditEntry(
         actor=actor if actor is not None and actor.pk else None,
         actor_username=getattr(actor, "username", "") or "system",
         action=str(action),
@@ -95,8 +97,13 @@ def _entry(actor, action, *, sequence: int, previous_hash: str, occurred_at, eve
         ip_address=current_ip_address.get(),
         reason=event.get("reason", ""),
         changed_fields=sorted(event.get("changed_fields", ())),
-        prev_hash=previous_hash,
     )
+
+
+def _link(entry: AuditEntry, *, sequence: int, previous_hash: str, occurred_at) -> AuditEntry:
+    entry.sequence = sequence
+    entry.occurred_at = occurred_at
+    entry.prev_hash = previous_hash
     entry.entry_hash = entry_hash(_link_of(entry))
     return entry
 
@@ -143,17 +150,20 @@ def record_events(*, actor, action: AuditAction | str, events: list[dict]) -> li
     entries and move the head (see `_append`)."""
     if not events:
         return []
+    # Everything but the links is built before the head is locked: every audited request
+    # waits for that lock, and it is held until the caller's transaction commits (ADR 0009).
+    entries = [_unlinked_entry(actor, action, event) for event in events]
+    body_params = [
+        [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in _BODY_FIELDS]
+        for entry in entries
+    ]
     sequence, previous_hash = _lock_head()
     now = timezone.now()
-    entries = []
-    for event in events:
+    for entry in entries:
         sequence += 1
-        entry = _entry(
-            actor, action, sequence=sequence, previous_hash=previous_hash, occurred_at=now, event=event
-        )
+        _link(entry, sequence=sequence, previous_hash=previous_hash, occurred_at=now)
         previous_hash = entry.entry_hash
-        entries.append(entry)
-    _append(entries)
+    _append(entries, body_params)
     return entries
 
 

@@ -58,11 +58,28 @@ def caseload_for(user) -> QuerySet[Patient]:
         episode=OuterRef("current_episode"), user=user, ended_on__isnull=True
     )
     # EXISTS rather than a join (no DISTINCT over whole rows, for the page and for its COUNT).
+    # The home page's card shows name, MRN, program, phase and since when: it reads only those
+    # (not the list's site and primary clinician: a subquery per row).
     return (
-        patient_list_for(user)
+        visible_patients(user)
         .filter(current_episode__status=EpisodeStatus.ACTIVE)
         .filter(Exists(on_current_team))
+        .select_related("current_episode__program", "current_episode__current_phase")
+        .only(*CASELOAD_FIELDS)
     )
+
+
+CASELOAD_FIELDS = (
+    "public_id",
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "mrn",
+    "current_episode__status",
+    "current_episode__phase_started_on",
+    "current_episode__program__name",
+    "current_episode__current_phase__name",
+)
 
 
 def active_alerts_for(user, *, limit: int = 20) -> QuerySet[ClinicalAlert]:

@@ -248,3 +248,21 @@ def test_api_docs_are_served_without_a_cdn(clinic, client):
     page = client.get("/api/docs/").content.decode()
     assert "swagger" in page.lower()
     assert "cdn" not in page.lower() and "https://" not in page
+
+
+@pytest.mark.django_db
+def test_episode_list_writes_each_care_team_member_as_its_serializer_would(clinic, api):
+    """The list writes current members directly (ADR 0009); the schema's serializer is the
+    reference, field for field."""
+    from patients.api.records import CareTeamMemberSerializer
+    from patients.models import CareTeamMember
+
+    as_user(api, clinic.clinician_on_team)
+    body = api.get("/api/v1/episodes/").json()
+    listed = {(m["user"], m["role"]): m for episode in body["results"] for m in episode["care_team"]}
+    assert listed
+    members = CareTeamMember.objects.filter(
+        episode__public_id__in=[episode["id"] for episode in body["results"]], ended_on__isnull=True
+    ).select_related("user")
+    expected = {(str(m.user.public_id), m.role): dict(CareTeamMemberSerializer(m).data) for m in members}
+    assert listed == expected

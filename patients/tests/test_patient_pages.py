@@ -3,9 +3,12 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
+from conftest import require_service
 from iop.accounts.tests.factories import UserFactory
+from patients.filters import search_patients
 from patients.models import CareTeamRole, Patient
 from patients.tests.factories import PatientFactory, admit
 
@@ -67,6 +70,37 @@ def test_patient_list_searches_by_name_mrn_and_date_of_birth(clinic, client):
     assert listed({"q": "1990-04-30"}) == {other.pk}
     assert listed({"q": "04/30/1990"}) == {other.pk}
     assert listed({"q": "nobody-by-this-name"}) == set()
+
+
+@pytest.mark.django_db
+def test_name_search_matches_within_one_name_never_across_two(clinic, client):
+    """The search looks in one text of the three names (one trigram index, ADR 0009): a word
+    still matches only inside one name, case-insensitively, and every word must match."""
+    client.force_login(clinic.admin)
+    patient = PatientFactory(
+        site=clinic.site_a, legal_first_name="Marta", legal_last_name="Oyelaran", preferred_name="Tayo"
+    )
+    url = reverse("patients:list")
+
+    def listed(query):
+        return {p.pk for p in client.get(url, {"q": query}).context["page"].object_list}
+
+    assert listed("tayo") == {patient.pk}  # preferred name
+    assert listed("ARTA") == {patient.pk}  # inside the first name
+    assert listed("yelar tay mar") == {patient.pk}  # each word in a different name
+    assert listed("martaoyelaran") == set()  # the names are not one word
+    assert listed("taoye") == set()  # nor does a word run from one name into the next
+    assert listed("marta nobody") == set()  # every word must match
+
+
+@pytest.mark.django_db
+def test_name_search_is_one_index_search(clinic):
+    require_service("PostgreSQL", connection.vendor == "postgresql", "the trigram index is PostgreSQL's")
+    with connection.cursor() as cursor:  # a tiny table: ask whether the index can serve
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        plan = search_patients(Patient.objects.all(), "oyelaran").explain()
+    assert "patient_search_name_trgm" in plan
 
 
 @pytest.mark.django_db
