@@ -148,6 +148,8 @@ class DrawKey(PublicRecord):
 class DrawTrigger(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled (before opening)"
     MANUAL = "manual", "Missed draw run by an admin"
+    # The reference workload's two years of history: not drawn under the algorithm, never verified.
+    GENERATED = "generated", "Generated history (benchmark data, not verifiable)"
 
 
 class Draw(PublicRecord):
