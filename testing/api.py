@@ -26,7 +26,9 @@ from testing.models import (
     Draw,
     DrugTestOrder,
     OrderKind,
+    ResponseAction,
     ResultOutcome,
+    ResultReview,
     ResultStage,
     Specimen,
     SpecimenType,
@@ -489,10 +491,108 @@ class ResultViewSet(AuditedReadMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         return Response(ResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
+# --- Reviews (the clinical response) -----------------------------------------------------------
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    specimen = serializers.UUIDField(source="specimen.public_id", read_only=True)
+    assigned_to = serializers.CharField(source="assigned_to.username", read_only=True, allow_null=True)
+    reviewed_by = serializers.CharField(source="reviewed_by.username", read_only=True, allow_null=True)
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=ResponseAction.choices), read_only=True
+    )
+
+    class Meta:
+        model = ResultReview
+        fields = [
+            "id",
+            "patient",
+            "specimen",
+            "trigger",
+            "assigned_to",
+            "reviewed_at",
+            "reviewed_by",
+            "actions",
+            "note",
+            "increased_tests_per_week",
+            "increased_until",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReviewResponseSerializer(serializers.Serializer):
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=ResponseAction.choices),
+        allow_empty=False,
+        max_length=len(ResponseAction.choices),
+        help_text="Supportive responses (at least one).",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    increased_tests_per_week = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="With increase_testing: tests per week for the period (up to 7).",
+    )
+    increased_until = serializers.DateField(
+        required=False, allow_null=True, help_text="With increase_testing: the day the increase ends."
+    )
+
+
+class ReviewFilter(django_filters.FilterSet):
+    patient = django_filters.UUIDFilter(field_name="patient__public_id", help_text="A patient's id.")
+    open = django_filters.BooleanFilter(
+        field_name="reviewed_at", lookup_expr="isnull", help_text="true: still waiting for a response."
+    )
+
+    class Meta:
+        model = ResultReview
+        fields = ["patient", "open"]
+
+
+class ReviewViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
+    """Reviews opened by an unexpected positive, a refusal, a no-show or a tampered specimen, for
+    the patients the caller sees. POST .../respond/ records the clinician's supportive response
+    (the same service and rules as the review page; a review is answered once)."""
+
+    queryset = ResultReview.objects.none()  # for the schema
+    serializer_class = ReviewSerializer
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATH_REGEX
+    filterset_class = ReviewFilter
+    data_class = DataClass.DRUG_TEST_RESULTS
+
+    def get_queryset(self):
+        return self.readable(
+            ResultReview.objects.filter(patient__in=visible_patients(self.request.user))
+            .select_related("patient", "specimen", "assigned_to", "reviewed_by")
+            .order_by("-created_at", "pk")
+        )
+
+    @extend_schema(request=ReviewResponseSerializer, responses={200: ReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def respond(self, request, public_id=None):
+        """Record the clinical response (clinicians; resolves the review's alert)."""
+        review = self.get_object()
+        body = ReviewResponseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            review = collection.record_review(actor=request.user, review=review, **body.validated_data)
+        except DjangoValidationError as error:
+            raise ApiValidationError(_service_errors(error)) from None
+        return Response(ReviewSerializer(review).data)
+
+
 ROUTES = [
     ("testing-policies", TestingPolicyViewSet, "testing-policy"),
     ("draws", DrawViewSet, "draw"),
     ("drug-test-orders", OrderViewSet, "drug-test-order"),
     ("specimens", SpecimenViewSet, "specimen"),
     ("analyte-results", ResultViewSet, "analyte-result"),
+    ("test-reviews", ReviewViewSet, "test-review"),
 ]
