@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('testing', '0001_initial'),
+        ("testing", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='draw',
-            name='trigger',
-            field=models.CharField(choices=[('scheduled', 'Scheduled (before opening)'), ('manual', 'Missed draw run by an admin'), ('generated', 'Generated history (benchmark data, not verifiable)')], default='scheduled', max_length=10),
+            model_name="draw",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("scheduled", "Scheduled (before opening)"),
+                    ("manual", "Missed draw run by an admin"),
+                    ("generated", "Generated history (benchmark data, not verifiable)"),
+                ],
+                default="scheduled",
+                max_length=10,
+            ),
         ),
     ]
