@@ -134,6 +134,7 @@ def pages() -> list[Page]:
         Page("API patient", "clinician", f"/api/v1/patients/{patient.public_id}/"),
         Page("API episodes", "clinician", "/api/v1/episodes/"),
         Page("API referrals", "clinician", "/api/v1/referrals/"),
+        Page("API test reviews", "clinician", "/api/v1/test-reviews/"),
         Page("home", "casemanager", "/"),
         Page("patient list", "casemanager", "/patients/"),
         Page("chart", "casemanager", cm_chart),

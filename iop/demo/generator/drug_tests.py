@@ -44,7 +44,10 @@ from testing.models import (
 )
 from testing.services import collection, draws
 
-HISTORY_WEEKS = {"demo": 4, "reference": 1}  # of daily draws, at most the run's `weeks`
+HISTORY_WEEKS = {"demo": 4, "reference": 1}  # of real daily draws, at most the run's `weeks`
+# The reference workload's first site gets a month and a bit of real draws, so that the benchmark
+# verifies a month of them (bench_draw); at every site one week would cost minutes at full scale.
+REFERENCE_FIRST_SITE_WEEKS = 5
 SUBSTANCE_ANALYTE = {
     ALCOHOL: "etg",
     OPIOIDS: "fty",
@@ -72,7 +75,10 @@ class DrugTesting:
     def _site(self, clinic, site_index, site, analytes) -> None:
         local_today = timezone.localdate(clinic.now, ZoneInfo(str(site.timezone)))
         # The reference workload's real draws: the last weeks; generated history before them.
-        start = local_today - timedelta(weeks=min(HISTORY_WEEKS.get(clinic.mix, 1), clinic.weeks))
+        weeks = HISTORY_WEEKS.get(clinic.mix, 1)
+        if clinic.mix == "reference" and site_index == 0:
+            weeks = REFERENCE_FIRST_SITE_WEEKS
+        start = local_today - timedelta(weeks=min(weeks, clinic.weeks))
         days = [
             start + timedelta(days=n)
             for n in range((local_today - start).days + 1)
