@@ -82,7 +82,7 @@ class Command(BaseCommand):
         real = (
             Draw.objects.filter(date__gte=since).exclude(trigger=DrawTrigger.GENERATED).exclude(site=exclude)
         )
-        busiest = real.values("site").annotate(n=Count("pk")).order_by("-n").first()
+        busiest = real.values("site").annotate(n=Count("pk")).order_by("-n", "site").first()
         if busiest is None:
             return 0.0, 0, False
         month = list(real.filter(site_id=busiest["site"]).select_related("key", "site").order_by("date"))
