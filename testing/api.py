@@ -7,6 +7,7 @@ and written under the same rules as the pages; results are a restricted data cla
 """
 
 import django_filters
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -30,11 +31,13 @@ from testing.models import (
     ResultOutcome,
     ResultReview,
     ResultStage,
+    SelfReportedUse,
     Specimen,
     SpecimenType,
+    Substance,
     TestingPolicy,
 )
-from testing.services import collection
+from testing.services import collection, self_reports
 
 
 def _service_errors(error: DjangoValidationError) -> dict:
@@ -588,6 +591,89 @@ class ReviewViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
         return Response(ReviewSerializer(review).data)
 
 
+# --- Self-reported use (feeds the sobriety date) -------------------------------------------------
+
+
+class SelfReportSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    reported_to = serializers.CharField(source="reported_to.username", read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = SelfReportedUse
+        fields = [
+            "id",
+            "patient",
+            "substance",
+            "last_used_on",
+            "reported_on",
+            "reported_to",
+            "recorded_by",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SelfReportCreateSerializer(serializers.Serializer):
+    patient = serializers.UUIDField(help_text="The patient's id.")
+    substance = serializers.ChoiceField(choices=Substance.choices)
+    last_used_on = serializers.DateField(help_text="The date of last use the patient gave.")
+    reported_on = serializers.DateField(required=False, help_text="When they said so (default today).")
+    reported_to = serializers.CharField(
+        required=False, max_length=150, help_text="Username of the staff member told (default the caller)."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class SelfReportFilter(django_filters.FilterSet):
+    patient = django_filters.UUIDFilter(field_name="patient__public_id", help_text="A patient's id.")
+
+    class Meta:
+        model = SelfReportedUse
+        fields = ["patient"]
+
+
+class SelfReportViewSet(AuditedReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Patients' own accounts of their last use, per substance (never edited; a later report is
+    a new one). POST records one (clinicians and medical staff on the care team)."""
+
+    queryset = SelfReportedUse.objects.none()  # for the schema
+    serializer_class = SelfReportSerializer
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATH_REGEX
+    filterset_class = SelfReportFilter
+    data_class = DataClass.DRUG_TEST_RESULTS
+
+    def get_queryset(self):
+        return self.readable(
+            SelfReportedUse.objects.filter(patient__in=visible_patients(self.request.user))
+            .select_related("patient", "reported_to", "recorded_by")
+            .order_by("-reported_on", "-created_at", "pk")
+        )
+
+    @extend_schema(request=SelfReportCreateSerializer, responses={201: SelfReportSerializer})
+    def create(self, request, *args, **kwargs):
+        body = SelfReportCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        require_data_class(request.user, self.data_class)
+        patient = visible_patients(request.user).filter(public_id=data.pop("patient")).first()
+        if patient is None:
+            raise ApiValidationError({"patient": ["No such patient."]})
+        username = data.pop("reported_to", "")
+        if username:
+            data["reported_to"] = get_user_model().objects.filter(username=username, is_active=True).first()
+            if data["reported_to"] is None:
+                raise ApiValidationError({"reported_to": ["No such staff member."]})
+        try:
+            report = self_reports.record_self_report(actor=request.user, patient=patient, **data)
+        except DjangoValidationError as error:
+            raise ApiValidationError(_service_errors(error)) from None
+        return Response(SelfReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
 ROUTES = [
     ("testing-policies", TestingPolicyViewSet, "testing-policy"),
     ("draws", DrawViewSet, "draw"),
@@ -595,4 +681,5 @@ ROUTES = [
     ("specimens", SpecimenViewSet, "specimen"),
     ("analyte-results", ResultViewSet, "analyte-result"),
     ("test-reviews", ReviewViewSet, "test-review"),
+    ("self-reported-uses", SelfReportViewSet, "self-reported-use"),
 ]

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from conftest import PERSONAS
 from iop.audit.models import AuditEntry
@@ -172,3 +173,48 @@ def test_recording_a_self_report_through_the_page(clinic, client, admitted_a_mon
     assert made.reported_to == clinic.clinician_on_team and made.recorded_by == clinic.medical
     tab = client.get(reverse("patients:chart_tab", args=[clinic.patient.public_id, "tests"])).content.decode()
     assert "self-reported use of stimulants" in tab and days_ago(5).strftime("%b") in tab
+
+
+def test_self_reports_through_the_api(clinic, django_assert_max_num_queries):
+    def api(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    body = {
+        "patient": str(clinic.patient.public_id),
+        "substance": "alcohol",
+        "last_used_on": str(days_ago(3)),
+    }
+    assert (
+        api(clinic.peer_support).post("/api/v1/self-reported-uses/", body, format="json").status_code == 403
+    )
+    assert (
+        api(clinic.case_manager).post("/api/v1/self-reported-uses/", body, format="json").status_code == 403
+    )
+    elsewhere = api(clinic.clinician_elsewhere).post("/api/v1/self-reported-uses/", body, format="json")
+    assert elsewhere.status_code == 400 and "patient" in elsewhere.json()
+    medical = api(clinic.medical)
+    for bad in (
+        {**body, "last_used_on": str(TODAY + datetime.timedelta(days=1))},
+        {**body, "substance": "glue"},
+        {**body, "reported_to": "nobody"},
+    ):
+        assert medical.post("/api/v1/self-reported-uses/", bad, format="json").status_code == 400, bad
+    response = medical.post(
+        "/api/v1/self-reported-uses/",
+        {**body, "reported_to": clinic.clinician_on_team.username},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["reported_to"] == clinic.clinician_on_team.username
+    assert response.json()["recorded_by"] == clinic.medical.username
+    assert api(clinic.peer_support).get("/api/v1/self-reported-uses/").status_code == 403
+    assert api(clinic.clinician_elsewhere).get("/api/v1/self-reported-uses/").json()["results"] == []
+    clinician = api(clinic.clinician_on_team)
+    with django_assert_max_num_queries(20):
+        rows = clinician.get(f"/api/v1/self-reported-uses/?patient={clinic.patient.public_id}").json()[
+            "results"
+        ]
+    assert [row["last_used_on"] for row in rows] == [str(days_ago(3))]
+    assert selectors.sobriety_date(clinic.patient).since == days_ago(2)
