@@ -7,6 +7,7 @@ and written under the same rules as the pages; results are a restricted data cla
 """
 
 import django_filters
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -26,13 +27,17 @@ from testing.models import (
     Draw,
     DrugTestOrder,
     OrderKind,
+    ResponseAction,
     ResultOutcome,
+    ResultReview,
     ResultStage,
+    SelfReportedUse,
     Specimen,
     SpecimenType,
+    Substance,
     TestingPolicy,
 )
-from testing.services import collection
+from testing.services import collection, self_reports
 
 
 def _service_errors(error: DjangoValidationError) -> dict:
@@ -489,10 +494,192 @@ class ResultViewSet(AuditedReadMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         return Response(ResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
+# --- Reviews (the clinical response) -----------------------------------------------------------
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    specimen = serializers.UUIDField(source="specimen.public_id", read_only=True)
+    assigned_to = serializers.CharField(source="assigned_to.username", read_only=True, allow_null=True)
+    reviewed_by = serializers.CharField(source="reviewed_by.username", read_only=True, allow_null=True)
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=ResponseAction.choices), read_only=True
+    )
+
+    class Meta:
+        model = ResultReview
+        fields = [
+            "id",
+            "patient",
+            "specimen",
+            "trigger",
+            "assigned_to",
+            "reviewed_at",
+            "reviewed_by",
+            "actions",
+            "note",
+            "increased_tests_per_week",
+            "increased_until",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReviewResponseSerializer(serializers.Serializer):
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=ResponseAction.choices),
+        allow_empty=False,
+        max_length=len(ResponseAction.choices),
+        help_text="Supportive responses (at least one).",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    increased_tests_per_week = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="With increase_testing: tests per week for the period (up to 7).",
+    )
+    increased_until = serializers.DateField(
+        required=False, allow_null=True, help_text="With increase_testing: the day the increase ends."
+    )
+
+
+class ReviewFilter(django_filters.FilterSet):
+    patient = django_filters.UUIDFilter(field_name="patient__public_id", help_text="A patient's id.")
+    open = django_filters.BooleanFilter(
+        field_name="reviewed_at", lookup_expr="isnull", help_text="true: still waiting for a response."
+    )
+
+    class Meta:
+        model = ResultReview
+        fields = ["patient", "open"]
+
+
+class ReviewViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
+    """Reviews opened by an unexpected positive, a refusal, a no-show or a tampered specimen, for
+    the patients the caller sees. POST .../respond/ records the clinician's supportive response
+    (the same service and rules as the review page; a review is answered once)."""
+
+    queryset = ResultReview.objects.none()  # for the schema
+    serializer_class = ReviewSerializer
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATH_REGEX
+    filterset_class = ReviewFilter
+    data_class = DataClass.DRUG_TEST_RESULTS
+
+    def get_queryset(self):
+        return self.readable(
+            ResultReview.objects.filter(patient__in=visible_patients(self.request.user))
+            .select_related("patient", "specimen", "assigned_to", "reviewed_by")
+            .order_by("-created_at", "pk")
+        )
+
+    @extend_schema(request=ReviewResponseSerializer, responses={200: ReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def respond(self, request, public_id=None):
+        """Record the clinical response (clinicians; resolves the review's alert)."""
+        review = self.get_object()
+        body = ReviewResponseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            review = collection.record_review(actor=request.user, review=review, **body.validated_data)
+        except DjangoValidationError as error:
+            raise ApiValidationError(_service_errors(error)) from None
+        return Response(ReviewSerializer(review).data)
+
+
+# --- Self-reported use (feeds the sobriety date) -------------------------------------------------
+
+
+class SelfReportSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    reported_to = serializers.CharField(source="reported_to.username", read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = SelfReportedUse
+        fields = [
+            "id",
+            "patient",
+            "substance",
+            "last_used_on",
+            "reported_on",
+            "reported_to",
+            "recorded_by",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SelfReportCreateSerializer(serializers.Serializer):
+    patient = serializers.UUIDField(help_text="The patient's id.")
+    substance = serializers.ChoiceField(choices=Substance.choices)
+    last_used_on = serializers.DateField(help_text="The date of last use the patient gave.")
+    reported_on = serializers.DateField(required=False, help_text="When they said so (default today).")
+    reported_to = serializers.CharField(
+        required=False, max_length=150, help_text="Username of the staff member told (default the caller)."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class SelfReportFilter(django_filters.FilterSet):
+    patient = django_filters.UUIDFilter(field_name="patient__public_id", help_text="A patient's id.")
+
+    class Meta:
+        model = SelfReportedUse
+        fields = ["patient"]
+
+
+class SelfReportViewSet(AuditedReadMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Patients' own accounts of their last use, per substance (never edited; a later report is
+    a new one). POST records one (clinicians and medical staff on the care team)."""
+
+    queryset = SelfReportedUse.objects.none()  # for the schema
+    serializer_class = SelfReportSerializer
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATH_REGEX
+    filterset_class = SelfReportFilter
+    data_class = DataClass.DRUG_TEST_RESULTS
+
+    def get_queryset(self):
+        return self.readable(
+            SelfReportedUse.objects.filter(patient__in=visible_patients(self.request.user))
+            .select_related("patient", "reported_to", "recorded_by")
+            .order_by("-reported_on", "-created_at", "pk")
+        )
+
+    @extend_schema(request=SelfReportCreateSerializer, responses={201: SelfReportSerializer})
+    def create(self, request, *args, **kwargs):
+        body = SelfReportCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        require_data_class(request.user, self.data_class)
+        patient = visible_patients(request.user).filter(public_id=data.pop("patient")).first()
+        if patient is None:
+            raise ApiValidationError({"patient": ["No such patient."]})
+        username = data.pop("reported_to", "")
+        if username:
+            data["reported_to"] = get_user_model().objects.filter(username=username, is_active=True).first()
+            if data["reported_to"] is None:
+                raise ApiValidationError({"reported_to": ["No such staff member."]})
+        try:
+            report = self_reports.record_self_report(actor=request.user, patient=patient, **data)
+        except DjangoValidationError as error:
+            raise ApiValidationError(_service_errors(error)) from None
+        return Response(SelfReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
 ROUTES = [
     ("testing-policies", TestingPolicyViewSet, "testing-policy"),
     ("draws", DrawViewSet, "draw"),
     ("drug-test-orders", OrderViewSet, "drug-test-order"),
     ("specimens", SpecimenViewSet, "specimen"),
     ("analyte-results", ResultViewSet, "analyte-result"),
+    ("test-reviews", ReviewViewSet, "test-review"),
+    ("self-reported-uses", SelfReportViewSet, "self-reported-use"),
 ]

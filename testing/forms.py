@@ -12,6 +12,7 @@ from testing.models import (
     ResultOutcome,
     ResultStage,
     SpecimenType,
+    Substance,
 )
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -139,3 +140,15 @@ class PolicyForm(_CrispyForm):
     def __init__(self, *args, panels=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["panel"].queryset = panels
+
+
+class SelfReportForm(_CrispyForm):
+    substance = forms.ChoiceField(choices=Substance.choices)
+    last_used_on = forms.DateField(widget=DATE_INPUT, label="Date of last use (as the patient reported it)")
+    reported_on = forms.DateField(widget=DATE_INPUT, label="Reported on")
+    reported_to = forms.ModelChoiceField(queryset=None, to_field_name="username", label="Reported to")
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+
+    def __init__(self, *args, staff=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reported_to"].queryset = staff

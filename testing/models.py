@@ -148,6 +148,8 @@ class DrawKey(PublicRecord):
 class DrawTrigger(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled (before opening)"
     MANUAL = "manual", "Missed draw run by an admin"
+    # The reference workload's two years of history: not drawn under the algorithm, never verified.
+    GENERATED = "generated", "Generated history (benchmark data, not verifiable)"
 
 
 class Draw(PublicRecord):
@@ -460,3 +462,48 @@ class ResultReview(PublicRecord):
 
     def __str__(self) -> str:
         return f"{self.get_trigger_display()} review"
+
+
+class Substance(models.TextChoices):
+    ALCOHOL = "alcohol", "Alcohol"
+    OPIOIDS = "opioids", "Opioids"
+    STIMULANTS = "stimulants", "Stimulants (cocaine, amphetamines)"
+    CANNABIS = "cannabis", "Cannabis"
+    BENZODIAZEPINES = "benzodiazepines", "Benzodiazepines (not as prescribed)"
+    OTHER = "other", "Other"
+
+
+class SelfReportedUse(PublicRecord):
+    """What a patient said about their last use of one substance: when they last used it, on
+    which day they said so and to whom. Feeds the derived sobriety date; never edited (a later
+    report is a new row, and the latest use reported counts)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="self_reported_uses")
+    substance = models.CharField(max_length=20, choices=Substance.choices)
+    last_used_on = models.DateField("Date of last use")
+    reported_on = models.DateField("Reported on")
+    reported_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reported_on", "-created_at"]
+        indexes = [models.Index(fields=["patient", "-last_used_on"], name="self_report_patient_last_use")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_used_on__lte=F("reported_on")), name="self_reported_use_not_after_report"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Self-reported {self.get_substance_display()} use"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("A self-report is never edited: record a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("A self-report is never deleted.")

@@ -23,6 +23,7 @@ from testing.models import (
     ResultOutcome,
     ResultReview,
     ResultStage,
+    SelfReportedUse,
     Specimen,
 )
 
@@ -120,13 +121,15 @@ class SobrietyEvidence:
     since: date | None
     evidence: str
     specimen: Specimen | None
+    self_report: SelfReportedUse | None = None
 
 
 def sobriety_date(patient: Patient) -> SobrietyEvidence:
-    """Derived, never typed: the day after the latest finalised, current (not amended away),
-    unexpected positive confirmation, or presumptive positive (tampered specimen, refusal or
-    no-show counted as positive); else the episode's admission. Self-reported use joins the
-    evidence when self-report is recorded in a structured way (ADR 0011)."""
+    """Derived, never typed: the day after the latest of (a) a finalised, current (not amended
+    away), unexpected positive confirmation, (b) a presumptive positive (tampered specimen,
+    refusal or no-show counted as positive) and (c) the last use the patient reported
+    (structured self-report: substance, date of last use, when and to whom); else the episode's
+    admission. The evidence that decided it is shown with it."""
     positive = (
         AnalyteResult.objects.filter(
             specimen__patient=patient,
@@ -143,27 +146,54 @@ def sobriety_date(patient: Patient) -> SobrietyEvidence:
     presumed = (
         Specimen.objects.filter(patient=patient, counts_as_positive=True).order_by("-collected_at").first()
     )
-    candidates = []
+    reported = (
+        SelfReportedUse.objects.filter(patient=patient)
+        .select_related("reported_to")
+        .order_by("-last_used_on", "-reported_on", "-pk")
+        .first()
+    )
+    candidates = []  # (the day of use, evidence, specimen, self-report)
     if positive is not None:
         candidates.append(
             (
-                positive.specimen.collected_at,
+                timezone.localdate(positive.specimen.collected_at),
                 f"confirmed positive for {positive.analyte.name}",
                 positive.specimen,
+                None,
             )
         )
     if presumed is not None:
         label = (
             presumed.get_outcome_display().lower() if presumed.outcome != "collected" else "tampered specimen"
         )
-        candidates.append((presumed.collected_at, f"{label} (counted as positive)", presumed))
+        candidates.append(
+            (timezone.localdate(presumed.collected_at), f"{label} (counted as positive)", presumed, None)
+        )
+    if reported is not None:
+        candidates.append(
+            (
+                reported.last_used_on,
+                f"self-reported use of {reported.get_substance_display().lower()} on "
+                f"{reported.last_used_on:%Y-%m-%d} "
+                f"(told {reported.reported_to} on {reported.reported_on:%Y-%m-%d})",
+                None,
+                reported,
+            )
+        )
     if candidates:
-        at, evidence, specimen = max(candidates, key=lambda c: c[0])
-        return SobrietyEvidence(timezone.localdate(at) + timedelta(days=1), evidence, specimen)
+        # on the same day, a test result is stronger evidence than a report
+        day, evidence, specimen, report = max(candidates, key=lambda c: (c[0], c[2] is not None))
+        return SobrietyEvidence(day + timedelta(days=1), evidence, specimen, report)
     episode = patient.current_episode
     if episode is not None:
-        return SobrietyEvidence(episode.admitted_on, "admission (no positive result since)", None)
+        return SobrietyEvidence(
+            episode.admitted_on, "admission (no positive result or reported use since)", None
+        )
     return SobrietyEvidence(None, "no episode", None)
+
+
+def self_reports_of(patient: Patient) -> QuerySet[SelfReportedUse]:
+    return SelfReportedUse.objects.filter(patient=patient).select_related("reported_to", "recorded_by")
 
 
 def draws_for(user) -> QuerySet[Draw]:

@@ -10,4 +10,5 @@ app_name = "testing_chart"
 urlpatterns = [
     path("<uuid:public_id>/tests/", views.chart_tests, name="tests"),
     path("<uuid:public_id>/tests/order/", views.order_create, name="order"),
+    path("<uuid:public_id>/tests/self-report/", views.self_report_create, name="self_report"),
 ]

@@ -4,7 +4,9 @@ admin's draws with their verification. Thin: check access, validate, call a serv
 from datetime import timedelta
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,10 +31,12 @@ from testing.forms import (
     PolicyForm,
     ResultForm,
     ReviewForm,
+    SelfReportForm,
 )
 from testing.models import AnalyteResult, DrugTestOrder, Panel, ResultReview, Specimen, TestingPolicy
-from testing.services import collection, draws, policies
+from testing.services import collection, draws, policies, self_reports
 from testing.services.collection import FINALISE_ROLES, ORDER_ROLES, RESULT_ROLES, REVIEW_ROLES
+from testing.services.self_reports import SELF_REPORT_ROLES
 from testing.verification import verify_draw
 
 NOT_DOT = (
@@ -63,6 +67,7 @@ def chart_tests(request, public_id):
         sees_results=sees_results,
         reviews=list(selectors.reviews_of(patient)) if sees_results else [],
         sobriety=selectors.sobriety_date(patient) if sees_results else None,
+        self_reports=list(selectors.self_reports_of(patient)[:20]) if sees_results else [],
         not_dot=NOT_DOT,
         may_test={
             "order": _has_role(request.user, ORDER_ROLES),
@@ -70,9 +75,47 @@ def chart_tests(request, public_id):
             "result": _has_role(request.user, RESULT_ROLES) and sees_results,
             "finalise": _has_role(request.user, FINALISE_ROLES) and sees_results,
             "review": _has_role(request.user, REVIEW_ROLES) and sees_results,
+            "self_report": _has_role(request.user, SELF_REPORT_ROLES) and sees_results,
         },
     )
     return render(request, "patients/chart/tests.html", context)
+
+
+@role_required(lambda user: _has_role(user, SELF_REPORT_ROLES))
+def self_report_create(request, public_id):
+    """Record the patient's own account of their last use (feeds the derived sobriety date)."""
+    require_data_class(request.user, DataClass.DRUG_TEST_RESULTS)
+    patient = get_visible_patient(request.user, public_id)
+    team = (
+        get_user_model()
+        .objects.filter(
+            Q(pk=request.user.pk)
+            | Q(care_teams__episode_id=patient.current_episode_id, care_teams__ended_on=None)
+        )
+        .distinct()
+    )
+    form = SelfReportForm(
+        request.POST or None,
+        staff=team,
+        initial={"reported_on": timezone.localdate(), "reported_to": request.user.username},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            self_reports.record_self_report(actor=request.user, patient=patient, **form.cleaned_data)
+        except SERVICE_ERRORS as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Self-report recorded.")
+            return redirect(_chart_url(patient))
+    return render(
+        request,
+        "_form_page.html",
+        {
+            "form": form,
+            "title": f"Self-reported last use: {patient.display_name}",
+            "cancel_url": _chart_url(patient),
+        },
+    )
 
 
 @role_required(lambda user: _has_role(user, ORDER_ROLES))

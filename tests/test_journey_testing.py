@@ -157,6 +157,8 @@ def test_testing_pages_have_no_serious_accessibility_violations(clinic, live_ser
         reverse("testing:review", args=[review.public_id]),
         reverse("testing:result_create", args=[specimen.public_id]),
         reverse("testing_chart:order", args=[clinic.patient.public_id]),
+        reverse("testing_chart:self_report", args=[clinic.patient.public_id]),
+        reverse("patients:chart_tab", args=[clinic.patient.public_id, "tests"]),
     ]:
         assert page.goto(live_server.url + path).status == 200, path
         if violations := serious_violations(page):

@@ -139,6 +139,7 @@ def pages() -> list[Page]:
         Page("API episodes", "clinician", "/api/v1/episodes/"),
         Page("API referrals", "clinician", "/api/v1/referrals/"),
         Page("API treatment plans", "clinician", f"/api/v1/treatment-plans/?patient={patient.public_id}"),
+        Page("API test reviews", "clinician", "/api/v1/test-reviews/"),
         Page("home", "casemanager", "/"),
         Page("patient list", "casemanager", "/patients/"),
         Page("chart", "casemanager", cm_chart),

@@ -170,12 +170,18 @@ def pool_for(site: Site, day: date) -> list[PoolMember]:
     weekdays = sorted(site.operating_days)
     active = Episode.objects.filter(
         site=site,
-        status=EpisodeStatus.ACTIVE,
         admitted_on__lte=day,
         current_phase__isnull=False,
         current_phase__tests_per_week__gt=0,
-        patient__current_episode=F("pk"),
     )
+    if day < timezone.localdate(timezone=site.timezone):
+        # A missed past day (an admin's manual draw): the episodes that were open THAT day, even
+        # if discharged since, and not those admitted after it. The draw runs before opening, so
+        # an episode discharged that day was still open. There is no phase history yet, so the
+        # rate is the episode's current phase (ADR 0011).
+        active = active.filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=day))
+    else:
+        active = active.filter(status=EpisodeStatus.ACTIVE, patient__current_episode=F("pk"))
     episodes = list(
         active.values_list(
             "id",

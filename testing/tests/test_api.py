@@ -141,3 +141,75 @@ def test_peer_support_reads_no_results(clinic, client, order):
     assert client.get("/api/v1/analyte-results/").status_code == 403
     assert client.get(f"/api/v1/specimens/{specimen.public_id}/").status_code == 404
     assert api(client, clinic.case_manager).get(f"/api/v1/specimens/{specimen.public_id}/").status_code == 200
+
+
+def _no_show_review(clinic, patient=None):
+    patient = patient or clinic.patient
+    order = collection.order_test(
+        actor=clinic.supervisor, patient=patient, kind=OrderKind.SCHEDULED, due_on=datetime.date.today()
+    )
+    specimen = collection.record_collection(
+        actor=clinic.medical, order=order, outcome=CollectionOutcome.NO_SHOW
+    )
+    return ResultReview.objects.get(specimen=specimen)
+
+
+def test_reviews_are_scoped_restricted_audited_and_listed_in_constant_queries(
+    clinic, client, panel, django_assert_max_num_queries
+):
+    review = _no_show_review(clinic)
+    assert api(client, clinic.clinician_elsewhere).get("/api/v1/test-reviews/").json()["results"] == []
+    peer = api(client, clinic.peer_support)
+    assert peer.get("/api/v1/test-reviews/").status_code == 403
+    assert peer.get(f"/api/v1/test-reviews/{review.public_id}/").status_code == 404
+    assert (
+        peer.post(f"/api/v1/test-reviews/{review.public_id}/respond/", {"actions": ["discuss"]}).status_code
+        == 404
+    )
+    clinician = api(client, clinic.clinician_on_team)
+    with django_assert_max_num_queries(20) as few:
+        rows = clinician.get("/api/v1/test-reviews/?open=true").json()["results"]
+    assert [(row["id"], row["trigger"], row["reviewed_at"]) for row in rows] == [
+        (str(review.public_id), "no_show", None)
+    ]
+    assert AuditEntry.objects.filter(
+        actor=clinic.clinician_on_team, patient_public_id=clinic.patient.public_id
+    ).exists()
+    for _ in range(4):
+        patient = PatientFactory(site=clinic.site_a)
+        admit(patient, team={"primary_clinician": clinic.clinician_on_team, "medical": clinic.medical})
+        _no_show_review(clinic, patient)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(clinician.get("/api/v1/test-reviews/?open=true").json()["results"]) == 5
+    assert clinician.get(f"/api/v1/test-reviews/?patient={clinic.patient.public_id}").json()["count"] == 1
+
+
+def test_a_clinician_responds_to_a_review_through_the_api_once(clinic, client, panel):
+    review = _no_show_review(clinic)
+    url = f"/api/v1/test-reviews/{review.public_id}/respond/"
+    assert (
+        api(client, clinic.case_manager).post(url, {"actions": ["discuss"]}, format="json").status_code == 403
+    )
+    clinician = api(client, clinic.clinician_on_team)
+    for bad in ({}, {"actions": []}, {"actions": ["punish"]}, {"actions": ["increase_testing"]}):
+        response = clinician.post(url, bad, format="json")
+        assert response.status_code == 400, bad
+    response = clinician.post(
+        url,
+        {
+            "actions": ["increase_testing", "discuss"],
+            "note": "Talked it through.",
+            "increased_tests_per_week": "3",
+            "increased_until": str(datetime.date.today() + datetime.timedelta(days=28)),
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["reviewed_by"] == clinic.clinician_on_team.username
+    assert body["actions"] == ["increase_testing", "discuss"] and body["increased_tests_per_week"] == "3.0"
+    review.refresh_from_db()
+    assert review.alert.resolved_at is not None
+    assert AuditEntry.objects.filter(object_type="testing.resultreview", action="update").exists()
+    again = clinician.post(url, {"actions": ["discuss"]}, format="json")
+    assert again.status_code == 400 and "non_field_errors" in again.json()

@@ -10,6 +10,7 @@ from django.db import connection, connections, transaction
 
 from conftest import require_service
 from iop.audit.models import AuditAction, AuditEntry
+from patients.models import Episode, EpisodeStatus
 from testing import draw_rule
 from testing.models import Draw, DrawKey, DrawSelection, DrawTrigger, DrugTestOrder, OrderKind
 from testing.services import draws
@@ -139,6 +140,38 @@ def test_an_admin_of_the_site_runs_a_missed_draw_with_a_reason(morning, clinic, 
     assert draw.trigger == DrawTrigger.MANUAL and draw.triggered_by == clinic.admin
     entry = AuditEntry.objects.get(object_type=draws.DRAW_OBJECT, object_id=str(draw.public_id))
     assert entry.actor == clinic.admin and "trigger=manual" in entry.reason
+
+
+def test_a_missed_past_day_draws_from_the_episodes_open_that_day_not_today(
+    clinic, admit_patients, time_machine
+):
+    time_machine.move_to(datetime.datetime(2026, 3, 5, 9, 0, tzinfo=NY), tick=False)  # Thursday
+    then = admit_patients(clinic.site_a, 3, admitted_on=datetime.date(2026, 2, 27))
+    discharged_since = then[0]
+    Episode.objects.filter(pk=discharged_since.pk).update(
+        status=EpisodeStatus.DISCHARGED, discharged_on=datetime.date(2026, 3, 3)
+    )
+    discharged_that_day = then[1]
+    Episode.objects.filter(pk=discharged_that_day.pk).update(
+        status=EpisodeStatus.DISCHARGED, discharged_on=MONDAY
+    )
+    discharged_before = admit_patients(clinic.site_a, 1, admitted_on=datetime.date(2026, 2, 2))[0]
+    Episode.objects.filter(pk=discharged_before.pk).update(
+        status=EpisodeStatus.DISCHARGED, discharged_on=datetime.date(2026, 2, 27)
+    )
+    admitted_since = admit_patients(clinic.site_a, 1, admitted_on=datetime.date(2026, 3, 3))[0]
+
+    monday = {m.episode_id for m in draws.pool_for(clinic.site_a, MONDAY)}
+    today = {m.episode_id for m in draws.pool_for(clinic.site_a, datetime.date(2026, 3, 5))}
+
+    assert {discharged_since.pk, discharged_that_day.pk, then[2].pk} <= monday
+    assert discharged_before.pk not in monday and admitted_since.pk not in monday
+    assert {admitted_since.pk, then[2].pk} <= today
+    assert discharged_since.pk not in today and discharged_that_day.pk not in today
+    draw = draws.run_missed_draw(site=clinic.site_a, day=MONDAY, actor=clinic.admin, reason="Power cut").draw
+    pseudonyms = {entry["pseudonym"] for entry in draw.snapshot["pool"]}
+    assert draws.pseudonym_of(discharged_since.patient.public_id) in pseudonyms
+    assert draws.pseudonym_of(admitted_since.patient.public_id) not in pseudonyms
 
 
 def test_the_periodic_task_draws_once_after_the_draw_time_on_operating_days(clinic, pool, time_machine):

@@ -179,3 +179,18 @@ def test_bench_draw_is_refused_outside_a_benchmark_database(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="only with DEBUG"):
         call_command("bench_draw", "--patients", "3")
+
+
+def test_bench_draw_verifies_a_month_of_real_draws_and_notices_a_changed_one(
+    draw, settings, capsys, time_machine
+):
+    settings.BENCH_BARE_VIEW = True
+    settings.AUDIT_CHECKPOINT_SINKS = []
+    call_command("bench_draw", "--patients", "5")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["verify_month_draws"] == 1 and result["verify_month_all_recomputed"]
+    tamper("UPDATE testing_drawselection SET pseudonym = 'x' || pseudonym WHERE draw_id = %s", [draw.pk])
+    time_machine.move_to(datetime.datetime(2026, 3, 2, 5, 40, tzinfo=NY), tick=False)  # another bench site
+    call_command("bench_draw", "--patients", "5")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["verify_month_draws"] == 1 and not result["verify_month_all_recomputed"]

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from iop.accounts.models import Role
 from iop.demo.generator.clinic import DEMO_PROGRAM_NAME, DemoClinic, demo_index, seeded_uuid
+from iop.demo.generator.drug_test_history import build_history
 from iop.demo.generator.story import ALCOHOL, BENZODIAZEPINES, CANNABIS, OPIOIDS, STIMULANTS, story_of
 from patients.models import AlertSeverity, ClinicalAlert, Medication, Program
 from testing import expected_results, validity
@@ -43,7 +44,10 @@ from testing.models import (
 )
 from testing.services import collection, draws
 
-HISTORY_WEEKS = {"demo": 4, "reference": 1}  # of daily draws, at most the run's `weeks`
+HISTORY_WEEKS = {"demo": 4, "reference": 1}  # of real daily draws, at most the run's `weeks`
+# The reference workload's first site gets a month and a bit of real draws, so that the benchmark
+# verifies a month of them (bench_draw); at every site one week would cost minutes at full scale.
+REFERENCE_FIRST_SITE_WEEKS = 5
 SUBSTANCE_ANALYTE = {
     ALCOHOL: "etg",
     OPIOIDS: "fty",
@@ -70,8 +74,11 @@ class DrugTesting:
 
     def _site(self, clinic, site_index, site, analytes) -> None:
         local_today = timezone.localdate(clinic.now, ZoneInfo(str(site.timezone)))
-        # The reference workload gets one week (its two years of draws are not built yet: ADR 0011).
-        start = local_today - timedelta(weeks=min(HISTORY_WEEKS.get(clinic.mix, 1), clinic.weeks))
+        # The reference workload's real draws: the last weeks; generated history before them.
+        weeks = HISTORY_WEEKS.get(clinic.mix, 1)
+        if clinic.mix == "reference" and site_index == 0:
+            weeks = REFERENCE_FIRST_SITE_WEEKS
+        start = local_today - timedelta(weeks=min(weeks, clinic.weeks))
         days = [
             start + timedelta(days=n)
             for n in range((local_today - start).days + 1)
@@ -80,6 +87,9 @@ class DrugTesting:
         drawn = set(Draw.objects.filter(site=site, date__in=days).values_list("date", flat=True))
         medical = clinic.staff_for(site_index, Role.MEDICAL)[0]
         clinicians = clinic.staff_for(site_index, Role.CLINICIAN)
+        if clinic.mix == "reference":
+            # Two years before the real draws, generated set-based (drug_test_history, ADR 0011).
+            build_history(clinic, site, until=start, collector=medical, clinician=clinicians[0])
         for day in days:
             if day in drawn:
                 continue

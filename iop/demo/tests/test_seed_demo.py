@@ -271,7 +271,8 @@ def test_demo_logins_have_a_caseload(seeded, username):
 
 def test_the_demo_clinician_has_unresolved_safety_alerts(seeded):
     clinician = User.objects.get(username="clinician")
-    alerts = list(active_alerts_for(clinician))
+    # (drug-test review alerts from the last week's draws come and go with the day's selections)
+    alerts = [alert for alert in active_alerts_for(clinician) if alert.kind != "drug_test"]
     assert alerts
     caseload = set(caseload_for(clinician))
     for alert in alerts:
