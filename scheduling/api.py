@@ -502,7 +502,9 @@ class AttendanceViewSet(
         )
         if user.is_superuser:
             return rows
-        mine = Q(episode__patient__in=visible_patients(user)) | Q(occurrence__facilitator=user)
+        mine = Q(episode__patient__in=visible_patients(user)) | Q(
+            occurrence__facilitator=user, occurrence__series__site__in=user.sites.all()
+        )
         return rows.filter(mine)
 
     def create(self, request, *args, **kwargs):
