@@ -627,7 +627,9 @@ class AppointmentViewSet(DisclosingListMixin, mixins.CreateModelMixin, viewsets.
         ).order_by("starts_at", "id")
         if user.is_superuser:
             return rows
-        return rows.filter(Q(episode__patient__in=visible_patients(user)) | Q(staff=user))
+        return rows.filter(
+            Q(episode__patient__in=visible_patients(user)) | Q(staff=user, site__in=user.sites.all())
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

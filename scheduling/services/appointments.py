@@ -159,17 +159,22 @@ def book_appointment(
     return booked
 
 
+def _is_its_staff(actor, appointment: Appointment) -> bool:
+    """The appointment's staff member, while they work at its site (ADR 0010's own reach)."""
+    return actor.pk == appointment.staff_id and permissions.works_at(actor, appointment.site_id)
+
+
 @transaction.atomic
 def cancel_appointment(
     *, actor, appointment: Appointment, expected_version: int | None, reason: str = ""
 ) -> Appointment:
     permissions.require(
-        permissions.may_enrol(actor) or actor.pk == appointment.staff_id, "cancel appointments"
+        permissions.may_enrol(actor) or _is_its_staff(actor, appointment), "cancel appointments"
     )
     appointment = (
         Appointment.objects.select_for_update().select_related("episode__patient").get(pk=appointment.pk)
     )
-    if actor.pk != appointment.staff_id:
+    if not _is_its_staff(actor, appointment):
         require_clinical_write(
             actor, appointment.episode.patient, allow_break_glass=False, what="cancel appointments"
         )
@@ -201,7 +206,7 @@ def record_appointment_attendance(
 ) -> Attendance:
     """The appointment's staff member (or the care team) records whether the patient came."""
     permissions.require(
-        permissions.may_take_attendance(actor) or actor.pk == appointment.staff_id, "take attendance"
+        permissions.may_take_attendance(actor) or _is_its_staff(actor, appointment), "take attendance"
     )
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
@@ -209,7 +214,9 @@ def record_appointment_attendance(
         .get(pk=appointment.pk)
     )
     patient = appointment.episode.patient
-    if actor.pk != appointment.staff_id and not may_write_clinical(actor, patient, allow_break_glass=False):
+    if not _is_its_staff(actor, appointment) and not may_write_clinical(
+        actor, patient, allow_break_glass=False
+    ):
         raise PermissionError("You may not record attendance for this patient.")
     if appointment.status == AppointmentStatus.CANCELLED:
         raise ValidationError("This appointment was cancelled.")
