@@ -22,7 +22,7 @@ from iop.core.api_schema import UUID_PATH_REGEX
 from patients.access import get_visible_patient, visible_patients
 from patients.models import Episode, Phase
 from patients.services import records as patient_records
-from scheduling import permissions, selectors
+from scheduling import hours, permissions, selectors
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -706,7 +706,7 @@ class WeeklyHoursViewSet(viewsets.GenericViewSet):
         permissions.require(permissions.may_read_schedules(request.user), "read schedules")
         raw = request.query_params.get("week_of")
         try:
-            week_of = date.fromisoformat(raw) if raw is not None else timezone.localdate()
+            week_of = hours.parse_day(raw) if raw is not None else timezone.localdate()
         except ValueError:
             raise ApiValidationError({"week_of": ["A date: YYYY-MM-DD."]}) from None
         patient = get_visible_patient(request.user, public_id)
