@@ -95,6 +95,7 @@ def hours(minutes: int) -> Decimal:
 
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+OUT_OF_RANGE = f"Choose a date between {FIRST_DAY:%Y} and {LAST_DAY:%Y}."
 
 
 def parse_day(raw: str) -> date:

@@ -14,7 +14,7 @@ from iop.core.concurrency import StaleEdit, save_if_unchanged
 from patients.access import may_write_clinical, require_clinical_write
 from patients.models import Episode, EpisodeStatus
 from patients.services.auditing import audit_patient_change
-from scheduling import conflicts, permissions, selectors
+from scheduling import conflicts, hours, permissions, selectors
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -90,6 +90,8 @@ def book_appointment(
         errors["room"] = "Choose an active room at the patient's site."
     if timezone.is_naive(starts_at):
         errors["starts_at"] = "Give a time with its time zone."
+    elif not hours.FIRST_DAY <= starts_at.date() <= hours.LAST_DAY:
+        errors["starts_at"] = hours.OUT_OF_RANGE
     minutes = minutes or session_type.default_minutes
     if not 5 <= minutes <= 720:
         errors["minutes"] = "An appointment lasts 5 to 720 minutes."
