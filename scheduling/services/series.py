@@ -79,6 +79,9 @@ def _validate_series(series: GroupSeries, *, exclude_pk: int | None = None) -> N
         .exists()
     ):
         errors["name"] = "Another series at this site has that name."
+    if not all(hours.FIRST_DAY <= day <= hours.LAST_DAY for day in (series.starts_on, series.ends_on) if day):
+        errors["starts_on"] = hours.OUT_OF_RANGE
+        raise ValidationError(errors)
     try:
         recurrence.validate(
             series.recurrence_rule,

@@ -250,3 +250,23 @@ def test_a_time_at_the_calendars_ends_is_a_400_not_a_500(clinic, api, morning, t
         format="json",
     )
     assert enrolled.status_code == 400 and "joined_on" in enrolled.json()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_series_starting_at_the_calendars_ends_is_a_400_not_a_500(clinic, api, room, day):
+    from scheduling.tests.factories import group_therapy
+
+    body = {
+        "name": "Far away",
+        "session_type": str(group_therapy().public_id),
+        "room": str(room.public_id),
+        "facilitator": str(clinic.clinician_on_team.public_id),
+        "capacity": 12,
+        "recurrence_rule": "FREQ=WEEKLY;BYDAY=TU",
+        "start_time": "18:00",
+        "duration_minutes": 90,
+        "starts_on": day,
+    }
+    response = as_user(api, clinic.admin).post("/api/v1/group-series/", body, format="json")
+    assert response.status_code == 400 and "starts_on" in response.json()
+    assert not GroupSeries.objects.filter(name="Far away").exists()
