@@ -22,7 +22,7 @@ from iop.core.api_schema import UUID_PATH_REGEX
 from patients.access import get_visible_patient, visible_patients
 from patients.models import Episode, Phase
 from patients.services import records as patient_records
-from scheduling import permissions, selectors
+from scheduling import hours, permissions, selectors
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -502,7 +502,9 @@ class AttendanceViewSet(
         )
         if user.is_superuser:
             return rows
-        mine = Q(episode__patient__in=visible_patients(user)) | Q(occurrence__facilitator=user)
+        mine = Q(episode__patient__in=visible_patients(user)) | Q(
+            occurrence__facilitator=user, occurrence__series__site__in=user.sites.all()
+        )
         return rows.filter(mine)
 
     def create(self, request, *args, **kwargs):
@@ -625,7 +627,9 @@ class AppointmentViewSet(DisclosingListMixin, mixins.CreateModelMixin, viewsets.
         ).order_by("starts_at", "id")
         if user.is_superuser:
             return rows
-        return rows.filter(Q(episode__patient__in=visible_patients(user)) | Q(staff=user))
+        return rows.filter(
+            Q(episode__patient__in=visible_patients(user)) | Q(staff=user, site__in=user.sites.all())
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -702,7 +706,7 @@ class WeeklyHoursViewSet(viewsets.GenericViewSet):
         permissions.require(permissions.may_read_schedules(request.user), "read schedules")
         raw = request.query_params.get("week_of")
         try:
-            week_of = date.fromisoformat(raw) if raw is not None else timezone.localdate()
+            week_of = hours.parse_day(raw) if raw is not None else timezone.localdate()
         except ValueError:
             raise ApiValidationError({"week_of": ["A date: YYYY-MM-DD."]}) from None
         patient = get_visible_patient(request.user, public_id)

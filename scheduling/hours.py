@@ -94,6 +94,19 @@ def hours(minutes: int) -> Decimal:
     return (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+OUT_OF_RANGE = f"Choose a date between {FIRST_DAY:%Y} and {LAST_DAY:%Y}."
+
+
+def parse_day(raw: str) -> date:
+    """An ISO date from a query string, within the calendar's range: a year like 9999 would
+    overflow the week arithmetic (a 500), so it is refused like a malformed date (ValueError)."""
+    day = date.fromisoformat(raw)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"A date between {FIRST_DAY} and {LAST_DAY}.")
+    return day
+
+
 def week_start(day: date) -> date:
     """The Monday of `day`'s week (ISO weeks, as the phases count sessions per week)."""
     return day - timedelta(days=day.weekday())

@@ -44,12 +44,13 @@ def may_read_schedules(user) -> bool:
 
 
 def sees_whole_roster(user, occurrence) -> bool:
-    """The facilitator of the occurrence, and whole-site roles at its site, see every name on it."""
+    """The facilitator of the occurrence, and whole-site roles at its site, see every name on it;
+    both only while they work at that site (a facilitator moved elsewhere keeps no reach)."""
     if user.is_superuser:
         return True
-    if occurrence.facilitator_id == user.pk:
-        return True
-    return user.sees_whole_site and works_at(user, occurrence.series.site_id)
+    if not (occurrence.facilitator_id == user.pk or user.sees_whole_site):
+        return False
+    return works_at(user, occurrence.series.site_id)
 
 
 def may_record_attendance_for(user, occurrence, patient) -> bool:

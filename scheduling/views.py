@@ -1,6 +1,6 @@
 """Scheduling pages. Thin: check the role, load through selectors, call one service, render."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -405,7 +405,7 @@ def build_week(request, public_id):
         return redirect(back)
     raw_start = request.POST.get("starting_on") or request.GET.get("starting_on") or ""
     try:
-        starting_on = date.fromisoformat(raw_start) if raw_start else timezone.localdate()
+        starting_on = hours.parse_day(raw_start) if raw_start else timezone.localdate()
     except ValueError:
         starting_on = timezone.localdate()
     inputs = selectors.builder_inputs(episode, starting_on=starting_on)
@@ -556,7 +556,7 @@ def my_calendar(request):
     """The signed-in person's week (their sessions and appointments), printable, and their feed."""
     raw = request.GET.get("week", "")
     try:
-        week_of = date.fromisoformat(raw) if raw else timezone.localdate()
+        week_of = hours.parse_day(raw) if raw else timezone.localdate()
     except ValueError:
         week_of = timezone.localdate()
     monday = hours.week_start(week_of)
@@ -613,8 +613,8 @@ def calendar(request):
         chosen["site"] = sites.order_by("name").first()
     raw_day, raw_week = request.GET.get("day", ""), request.GET.get("week", "")
     try:
-        day = date.fromisoformat(raw_day) if raw_day else None
-        week_of = date.fromisoformat(raw_week) if raw_week else timezone.localdate()
+        day = hours.parse_day(raw_day) if raw_day else None
+        week_of = hours.parse_day(raw_week) if raw_week else timezone.localdate()
     except ValueError:
         day, week_of = None, timezone.localdate()
     if day is not None:

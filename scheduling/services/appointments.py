@@ -14,7 +14,7 @@ from iop.core.concurrency import StaleEdit, save_if_unchanged
 from patients.access import may_write_clinical, require_clinical_write
 from patients.models import Episode, EpisodeStatus
 from patients.services.auditing import audit_patient_change
-from scheduling import conflicts, permissions, selectors
+from scheduling import conflicts, hours, permissions, selectors
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -90,6 +90,8 @@ def book_appointment(
         errors["room"] = "Choose an active room at the patient's site."
     if timezone.is_naive(starts_at):
         errors["starts_at"] = "Give a time with its time zone."
+    elif not hours.FIRST_DAY <= starts_at.date() <= hours.LAST_DAY:
+        errors["starts_at"] = hours.OUT_OF_RANGE
     minutes = minutes or session_type.default_minutes
     if not 5 <= minutes <= 720:
         errors["minutes"] = "An appointment lasts 5 to 720 minutes."
@@ -159,17 +161,22 @@ def book_appointment(
     return booked
 
 
+def _is_its_staff(actor, appointment: Appointment) -> bool:
+    """The appointment's staff member, while they work at its site (ADR 0010's own reach)."""
+    return actor.pk == appointment.staff_id and permissions.works_at(actor, appointment.site_id)
+
+
 @transaction.atomic
 def cancel_appointment(
     *, actor, appointment: Appointment, expected_version: int | None, reason: str = ""
 ) -> Appointment:
     permissions.require(
-        permissions.may_enrol(actor) or actor.pk == appointment.staff_id, "cancel appointments"
+        permissions.may_enrol(actor) or _is_its_staff(actor, appointment), "cancel appointments"
     )
     appointment = (
         Appointment.objects.select_for_update().select_related("episode__patient").get(pk=appointment.pk)
     )
-    if actor.pk != appointment.staff_id:
+    if not _is_its_staff(actor, appointment):
         require_clinical_write(
             actor, appointment.episode.patient, allow_break_glass=False, what="cancel appointments"
         )
@@ -201,7 +208,7 @@ def record_appointment_attendance(
 ) -> Attendance:
     """The appointment's staff member (or the care team) records whether the patient came."""
     permissions.require(
-        permissions.may_take_attendance(actor) or actor.pk == appointment.staff_id, "take attendance"
+        permissions.may_take_attendance(actor) or _is_its_staff(actor, appointment), "take attendance"
     )
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
@@ -209,7 +216,9 @@ def record_appointment_attendance(
         .get(pk=appointment.pk)
     )
     patient = appointment.episode.patient
-    if actor.pk != appointment.staff_id and not may_write_clinical(actor, patient, allow_break_glass=False):
+    if not _is_its_staff(actor, appointment) and not may_write_clinical(
+        actor, patient, allow_break_glass=False
+    ):
         raise PermissionError("You may not record attendance for this patient.")
     if appointment.status == AppointmentStatus.CANCELLED:
         raise ValidationError("This appointment was cancelled.")

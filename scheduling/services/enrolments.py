@@ -12,7 +12,7 @@ from iop.audit.models import AuditAction
 from patients.access import require_clinical_write
 from patients.models import Episode, EpisodeStatus
 from patients.services.auditing import audit_patient_change
-from scheduling import permissions
+from scheduling import hours, permissions
 from scheduling.models import Enrolment, GroupSeries
 
 # Capacity is checked this far ahead for an open-ended enrolment (occurrences exist 8 weeks ahead).
@@ -67,6 +67,8 @@ def enrol(
         errors["series"] = "The series meets at another site than the patient's episode."
     if not series.is_active:
         errors["series"] = "This series has ended."
+    if not all(hours.FIRST_DAY <= day <= hours.LAST_DAY for day in (joined_on, left_on or joined_on)):
+        raise ValidationError({"joined_on": hours.OUT_OF_RANGE})
     if left_on is not None and left_on < joined_on:
         errors["left_on"] = "The last day is before the first day."
     if joined_on < episode.admitted_on:

@@ -12,7 +12,7 @@ from iop.accounts.models import Site, User
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event
 from iop.core.concurrency import save_if_unchanged
-from scheduling import conflicts, permissions, recurrence
+from scheduling import conflicts, hours, permissions, recurrence
 from scheduling.models import (
     Attendance,
     GroupSeries,
@@ -79,6 +79,9 @@ def _validate_series(series: GroupSeries, *, exclude_pk: int | None = None) -> N
         .exists()
     ):
         errors["name"] = "Another series at this site has that name."
+    if not all(hours.FIRST_DAY <= day <= hours.LAST_DAY for day in (series.starts_on, series.ends_on) if day):
+        errors["starts_on"] = hours.OUT_OF_RANGE
+        raise ValidationError(errors)
     try:
         recurrence.validate(
             series.recurrence_rule,
@@ -329,6 +332,10 @@ def change_occurrence(
     if occurrence.is_cancelled:
         raise ValidationError("This session is cancelled.")
     new_start = starts_at or occurrence.starts_at
+    if not all(
+        hours.FIRST_DAY <= moment.date() <= hours.LAST_DAY for moment in (new_start, ends_at or new_start)
+    ):
+        raise ValidationError({"starts_at": hours.OUT_OF_RANGE})
     if ends_at is None:
         ends_at = new_start + (occurrence.ends_at - occurrence.starts_at)
     errors = {}

@@ -214,3 +214,59 @@ def test_leaving_a_series_through_the_api(clinic, morning):
         format="json",
     )
     assert early.status_code == 400
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:00Z", "0001-01-01T00:00:00Z"])
+def test_a_time_at_the_calendars_ends_is_a_400_not_a_500(clinic, api, morning, today_occurrence, moment):
+    """Week and clash arithmetic on year 9999 or year 1 overflows: the services refuse such dates."""
+    from scheduling.models import SessionType
+
+    client = as_user(api, clinic.clinician_on_team)
+    counselling = SessionType.objects.get(name="Individual counselling")
+    booked = client.post(
+        "/api/v1/appointments/",
+        {
+            "episode": str(clinic.episode.public_id),
+            "session_type": str(counselling.public_id),
+            "staff": str(clinic.clinician_on_team.public_id),
+            "starts_at": moment,
+        },
+        format="json",
+    )
+    assert booked.status_code == 400 and "starts_at" in booked.json()
+    moved = client.patch(
+        f"/api/v1/occurrences/{today_occurrence.public_id}/",
+        {"starts_at": moment, "version": today_occurrence.version},
+        format="json",
+    )
+    assert moved.status_code == 400 and "starts_at" in moved.json()
+    enrolled = client.post(
+        "/api/v1/enrolments/",
+        {
+            "series": str(morning.public_id),
+            "episode": str(clinic.episode.public_id),
+            "joined_on": moment[:10],
+        },
+        format="json",
+    )
+    assert enrolled.status_code == 400 and "joined_on" in enrolled.json()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_series_starting_at_the_calendars_ends_is_a_400_not_a_500(clinic, api, room, day):
+    from scheduling.tests.factories import group_therapy
+
+    body = {
+        "name": "Far away",
+        "session_type": str(group_therapy().public_id),
+        "room": str(room.public_id),
+        "facilitator": str(clinic.clinician_on_team.public_id),
+        "capacity": 12,
+        "recurrence_rule": "FREQ=WEEKLY;BYDAY=TU",
+        "start_time": "18:00",
+        "duration_minutes": 90,
+        "starts_on": day,
+    }
+    response = as_user(api, clinic.admin).post("/api/v1/group-series/", body, format="json")
+    assert response.status_code == 400 and "starts_on" in response.json()
+    assert not GroupSeries.objects.filter(name="Far away").exists()

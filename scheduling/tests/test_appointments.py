@@ -162,3 +162,35 @@ def test_only_the_care_team_books(clinic, persona):
             staff=clinic.clinician_on_team,
             starts_at=at(timezone.localdate() + timedelta(days=3), 15),
         )
+
+
+def test_the_staff_members_reach_ends_when_they_no_longer_work_at_the_site(clinic):
+    """An appointment's staff member records its attendance and lists it (care team or not) only
+    while they work at the appointment's site: moved elsewhere, no reach by service or API."""
+    from rest_framework.test import APIClient
+
+    today = timezone.localdate()
+    [booked] = services.book_appointment(
+        actor=clinic.case_manager,
+        episode=clinic.episode,
+        session_type=counselling(),
+        staff=clinic.clinician_elsewhere,
+        starts_at=at(today, 6),
+    )
+    row = services.record_appointment_attendance(
+        actor=clinic.clinician_elsewhere, appointment=booked, status="present"
+    )
+    moved = clinic.clinician_elsewhere
+    moved.sites.set([clinic.site_b])
+    with pytest.raises(PermissionError):
+        services.record_appointment_attendance(
+            actor=moved, appointment=booked, status="absent", expected_version=row.version
+        )
+    api = APIClient()
+    api.force_authenticate(moved)
+    listed = api.get("/api/v1/appointments/")
+    assert listed.status_code == 200
+    assert str(booked.public_id) not in {item["id"] for item in listed.json()["results"]}
+    assert api.get(f"/api/v1/appointments/{booked.public_id}/").status_code == 404
+    row.refresh_from_db()
+    assert row.status == "present"

@@ -196,3 +196,38 @@ def test_attendance_drives_weekly_hours_and_missed_days(clinic, group_of_12, mor
     assert summary.attendance_rate == Decimal("0.778")  # 840 / 1080 (excused left out)
     missed = selectors.missed_days(clinic.episode, first=monday, last=monday + timedelta(days=6))
     assert missed == {week[3].local_date: "absent", week[4].local_date: "excused"}
+
+
+def test_the_facilitator_reach_ends_when_they_no_longer_work_at_the_site(
+    clinic, group_of_12, today_occurrence
+):
+    """The facilitator rule (ADR 0010) is bounded to sites the facilitator works at: moved to
+    another site, they keep no reach to the old site's roster, by page service or API."""
+    from rest_framework.test import APIClient
+
+    not_mine = group_of_12[5]
+    row = services.record_attendance(
+        actor=clinic.clinician_on_team, occurrence=today_occurrence, episode=not_mine, status="present"
+    )
+    facilitator = clinic.clinician_on_team
+    facilitator.sites.set([clinic.site_b])
+    with pytest.raises(PermissionError):
+        services.record_attendance(
+            actor=facilitator,
+            occurrence=today_occurrence,
+            episode=not_mine,
+            status="late",
+            expected_version=row.version,
+        )
+    api = APIClient()
+    api.force_authenticate(facilitator)
+    listed = api.get("/api/v1/attendance/")
+    assert listed.status_code == 200
+    assert str(row.public_id) not in {item["id"] for item in listed.json()["results"]}
+    assert api.get(f"/api/v1/attendance/{row.public_id}/").status_code == 404
+    changed = api.patch(
+        f"/api/v1/attendance/{row.public_id}/", {"status": "late", "version": row.version}, format="json"
+    )
+    assert changed.status_code == 404
+    row.refresh_from_db()
+    assert row.status == "present"

@@ -213,3 +213,23 @@ def test_a_site_supervisors_roster_also_makes_a_constant_number_of_queries(
     small = query_count(lambda: client.get(url))
     enrol(10)
     assert query_count(lambda: client.get(url)) == small
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "9999-12-27", "0001-01-01"])
+def test_a_date_at_the_end_of_the_calendar_is_refused_not_a_500(clinic, client, day):
+    """Week arithmetic on year 9999 or year 1 overflows: such a date is treated like a malformed one."""
+    from rest_framework.test import APIClient
+
+    client.force_login(clinic.clinician_on_team)
+    patient = clinic.patient.public_id
+    for url in (
+        f"/schedule/mine/?week={day}",
+        f"/schedule/calendar/?week={day}",
+        f"/schedule/calendar/?day={day}",
+        f"/patients/{patient}/schedule/builder/?starting_on={day}",
+    ):
+        assert client.get(url).status_code == 200, url
+    api = APIClient()
+    api.force_authenticate(clinic.clinician_on_team)
+    response = api.get(f"/api/v1/weekly-hours/{patient}/?week_of={day}")
+    assert response.status_code == 400 and "week_of" in response.json()

@@ -335,6 +335,10 @@ def record_result(
     errors: dict[str, str] = {}
     if specimen.outcome != CollectionOutcome.COLLECTED:
         errors["__all__"] = "Results are entered only for a collected specimen."
+    elif AnalyteResult.objects.filter(
+        specimen=specimen, analyte=analyte, stage=stage, finalised_at__isnull=False
+    ).exists():
+        errors["__all__"] = "This analyte's result at this stage is final: amend it to correct it."
     cutoff_value, value_number = _clean_result(
         analyte=analyte,
         stage=stage,

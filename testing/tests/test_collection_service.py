@@ -262,3 +262,27 @@ def test_the_review_records_a_supportive_response_and_resolves_the_alert(clinic,
         collection.record_review(
             actor=clinic.clinician_on_team, review=review, actions=[ResponseAction.DISCUSS_IN_SESSION]
         )
+
+
+def test_a_finalised_result_is_not_superseded_by_a_fresh_entry_for_the_same_analyte(clinic, order, panel):
+    """A second entry for an analyte and stage already finalised would stand beside the final
+    result with no reason and no link: the correction path is the amendment."""
+    specimen = collect(clinic, order)
+    entry = dict(analyte=analyte(panel, "thc"), stage=ResultStage.SCREEN, device_or_assay="Cup X")
+    collection.record_result(actor=clinic.medical, specimen=specimen, outcome=ResultOutcome.POSITIVE, **entry)
+    collection.finalise_results(actor=clinic.clinician_on_team, specimen=specimen)
+    with pytest.raises(ValidationError, match="amend"):
+        collection.record_result(
+            actor=clinic.medical, specimen=specimen, outcome=ResultOutcome.NEGATIVE, **entry
+        )
+    assert AnalyteResult.objects.filter(specimen=specimen).count() == 1
+    confirmation = collection.record_result(  # another stage is a new result, not a correction
+        actor=clinic.medical,
+        specimen=specimen,
+        analyte=entry["analyte"],
+        stage=ResultStage.CONFIRMATION,
+        device_or_assay="LC-MS/MS, Lab Y",
+        value="40",
+        outcome=ResultOutcome.POSITIVE,
+    )
+    assert confirmation.finalised_at is None
