@@ -53,6 +53,15 @@ def sees_whole_roster(user, occurrence) -> bool:
     return works_at(user, occurrence.series.site_id)
 
 
+def may_change_facilitator(user, *, current_facilitator_id: int | None, new_facilitator_id: int) -> bool:
+    """Naming a facilitator gives them the whole roster (above), so nobody names themselves to
+    read a group: an admin or a whole-site role at the site decides, or the current facilitator
+    hands their group over to someone else."""
+    if user.is_superuser or user.role == Role.ADMIN or user.sees_whole_site:
+        return True
+    return current_facilitator_id == user.pk and new_facilitator_id != user.pk
+
+
 def may_record_attendance_for(user, occurrence, patient) -> bool:
     """Attendance of `patient` at `occurrence`: the facilitator or a whole-site role at the site
     (they run the room), or anyone with a clinical write on the patient (their care team)."""

@@ -171,6 +171,14 @@ def update_series(
     for name, value in changes.items():
         setattr(series, name, value.strip() if isinstance(value, str) else value)
     changed = [name for name in EDITABLE_SERIES_FIELDS if getattr(series, name) != old[name]]
+    if "facilitator" in changed:
+        permissions.require(
+            permissions.may_change_facilitator(
+                actor, current_facilitator_id=old["facilitator"].pk, new_facilitator_id=series.facilitator.pk
+            ),
+            "change who facilitates this group (an admin or a clinical supervisor does, or the "
+            "facilitator hands it over)",
+        )
     if changed:
         _validate_series(series, exclude_pk=series.pk)
         save_if_unchanged(series, expected_version=expected_version, fields=changed)
@@ -354,6 +362,14 @@ def change_occurrence(
     if errors:
         raise ValidationError(errors)
     room = room or occurrence.room
+    if facilitator is not None and facilitator.pk != occurrence.facilitator_id:
+        permissions.require(
+            permissions.may_change_facilitator(
+                actor, current_facilitator_id=occurrence.facilitator_id, new_facilitator_id=facilitator.pk
+            ),
+            "change who facilitates this session (an admin or a clinical supervisor does, or the "
+            "facilitator hands it over)",
+        )
     facilitator = facilitator or occurrence.facilitator
     changes = {"starts_at": new_start, "ends_at": ends_at, "room": room, "facilitator": facilitator}
     changed = [name for name, value in changes.items() if getattr(occurrence, name) != value]

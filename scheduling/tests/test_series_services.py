@@ -238,3 +238,32 @@ def test_a_topic_cycle_gives_each_occurrence_its_module_in_turn(clinic, room):
         Occurrence.objects.filter(series=series).order_by("starts_at").values_list("topic_index", flat=True)
     )
     assert indexes[:7] == [0, 1, 2, 0, 1, 2, 0]
+
+
+def test_a_clinician_cannot_make_themselves_facilitator_to_read_a_groups_roster(clinic, morning):
+    """The facilitator sees every name on the roster (ADR 0010): naming oneself is refused, for the
+    series and for one session; the facilitator may hand over, an admin may reassign."""
+    occurrence = Occurrence.objects.filter(series=morning, local_date__gt=timezone.localdate()).first()
+    with pytest.raises(PermissionError):
+        services.update_series(
+            actor=clinic.clinician_elsewhere,
+            series=morning,
+            expected_version=morning.version,
+            changes={"facilitator": clinic.clinician_elsewhere},
+        )
+    with pytest.raises(PermissionError):
+        services.change_occurrence(
+            actor=clinic.clinician_elsewhere,
+            occurrence=occurrence,
+            expected_version=occurrence.version,
+            facilitator=clinic.clinician_elsewhere,
+        )
+    occurrence.refresh_from_db()
+    assert occurrence.facilitator == clinic.clinician_on_team
+    handed_over = services.change_occurrence(
+        actor=clinic.clinician_on_team,
+        occurrence=occurrence,
+        expected_version=occurrence.version,
+        facilitator=clinic.clinician_elsewhere,
+    )
+    assert handed_over.facilitator == clinic.clinician_elsewhere
