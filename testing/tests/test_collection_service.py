@@ -6,8 +6,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.utils import InternalError
 from django.test import override_settings
 
+from conftest import require_service
 from iop.audit.models import AuditEntry
 from patients.models import ClinicalAlert, Medication, MedicationClass
 from testing.models import (
@@ -286,3 +289,28 @@ def test_a_finalised_result_is_not_superseded_by_a_fresh_entry_for_the_same_anal
         outcome=ResultOutcome.POSITIVE,
     )
     assert confirmation.finalised_at is None
+
+
+def test_the_database_refuses_to_change_or_delete_a_finalised_result_by_any_path(clinic, order, panel):
+    """A bulk update or a delete skips `save()`: on PostgreSQL a trigger refuses both once the
+    result is finalised (migration 0004); before that, entries can still be corrected."""
+
+    require_service("PostgreSQL", connection.vendor == "postgresql", "the trigger exists on PostgreSQL only")
+    specimen = collect(clinic, order)
+    result = collection.record_result(
+        actor=clinic.medical,
+        specimen=specimen,
+        analyte=analyte(panel, "thc"),
+        stage=ResultStage.SCREEN,
+        device_or_assay="Cup X",
+        outcome=ResultOutcome.NEGATIVE,
+    )
+    AnalyteResult.objects.filter(pk=result.pk).update(lot="LOT-1")  # not final yet: allowed
+    collection.finalise_results(actor=clinic.clinician_on_team, specimen=specimen)
+    for attempt in (
+        lambda: AnalyteResult.objects.filter(pk=result.pk).update(outcome=ResultOutcome.POSITIVE),
+        lambda: AnalyteResult.objects.filter(pk=result.pk).delete(),
+    ):
+        with pytest.raises(InternalError, match="never changed or deleted"), transaction.atomic():
+            attempt()
+    assert AnalyteResult.objects.get(pk=result.pk).outcome == ResultOutcome.NEGATIVE
