@@ -497,7 +497,7 @@ class ResultViewSet(AuditedReadMixin, mixins.CreateModelMixin, viewsets.ReadOnly
 # --- Reviews (the clinical response) -----------------------------------------------------------
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ResultReviewSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = serializers.UUIDField(source="patient.public_id", read_only=True)
     specimen = serializers.UUIDField(source="specimen.public_id", read_only=True)
@@ -526,7 +526,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReviewResponseSerializer(serializers.Serializer):
+class ResultReviewResponseSerializer(serializers.Serializer):
     actions = serializers.ListField(
         child=serializers.ChoiceField(choices=ResponseAction.choices),
         allow_empty=False,
@@ -564,7 +564,7 @@ class ReviewViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
     (the same service and rules as the review page; a review is answered once)."""
 
     queryset = ResultReview.objects.none()  # for the schema
-    serializer_class = ReviewSerializer
+    serializer_class = ResultReviewSerializer
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATH_REGEX
     filterset_class = ReviewFilter
@@ -577,18 +577,18 @@ class ReviewViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet):
             .order_by("-created_at", "pk")
         )
 
-    @extend_schema(request=ReviewResponseSerializer, responses={200: ReviewSerializer})
+    @extend_schema(request=ResultReviewResponseSerializer, responses={200: ResultReviewSerializer})
     @action(detail=True, methods=["post"])
     def respond(self, request, public_id=None):
         """Record the clinical response (clinicians; resolves the review's alert)."""
         review = self.get_object()
-        body = ReviewResponseSerializer(data=request.data)
+        body = ResultReviewResponseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             review = collection.record_review(actor=request.user, review=review, **body.validated_data)
         except DjangoValidationError as error:
             raise ApiValidationError(_service_errors(error)) from None
-        return Response(ReviewSerializer(review).data)
+        return Response(ResultReviewSerializer(review).data)
 
 
 # --- Self-reported use (feeds the sobriety date) -------------------------------------------------
