@@ -179,7 +179,9 @@ def set_contact(patient, **fields):
 
 def test_a_patient_who_prefers_sms_gets_a_text_once(clinic, drawn, mailoutbox, monkeypatch):
     sent = []
-    monkeypatch.setattr("scheduling.sms.ConsoleSMSBackend.send", lambda self, to, body: sent.append((to, body)))
+    monkeypatch.setattr(
+        "scheduling.sms.ConsoleSMSBackend.send", lambda self, to, body: sent.append((to, body))
+    )
     set_contact(clinic.patient, email="p@example.org", phone="+12025550143", preferred_contact_channel="sms")
     assert notify_draw_selections_task(drawn.pk) == 1
     assert notify_draw_selections_task(drawn.pk) == 0  # claimed: a re-delivered task sends nothing
@@ -189,8 +191,12 @@ def test_a_patient_who_prefers_sms_gets_a_text_once(clinic, drawn, mailoutbox, m
 
 def test_a_patient_who_prefers_email_gets_an_email_once(clinic, drawn, mailoutbox, monkeypatch):
     sent = []
-    monkeypatch.setattr("scheduling.sms.ConsoleSMSBackend.send", lambda self, to, body: sent.append((to, body)))
-    set_contact(clinic.patient, email="p@example.org", phone="+12025550143", preferred_contact_channel="email")
+    monkeypatch.setattr(
+        "scheduling.sms.ConsoleSMSBackend.send", lambda self, to, body: sent.append((to, body))
+    )
+    set_contact(
+        clinic.patient, email="p@example.org", phone="+12025550143", preferred_contact_channel="email"
+    )
     assert notify_draw_selections_task(drawn.pk) == 1
     assert notify_draw_selections_task(drawn.pk) == 0
     assert sent == []
