@@ -402,7 +402,8 @@ def missed_days(episode: Episode, *, first: date, last: date) -> dict[date, str]
 
 def missed_days_by_episode(episode_ids, *, first: date, last: date) -> dict[int, dict[date, str]]:
     """`missed_days` for many episodes in one query (random testing's daily pool): episode id ->
-    {day: "excused" | "absent"}; episodes with no missed day are left out."""
+    {day: "excused" | "absent"}; episodes with no missed day are left out. `episode_ids` is a
+    list or a queryset of ids (a subquery, cheaper than a long IN list)."""
     days: dict[int, dict[date, str]] = defaultdict(dict)
     if last < first:
         return {}

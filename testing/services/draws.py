@@ -225,10 +225,10 @@ def pool_for(site: Site, day: date) -> list[PoolMember]:
     # patient was selected and then missed (absent or excused) leaves them a test owed until the
     # next collected specimen. Two queries over the whole pool.
     earliest = min(since_by_episode.values(), default=day)
-    missed = missed_days_by_episode(list(since_by_episode), first=earliest, last=day)
+    missed = missed_days_by_episode(active.values("id"), first=earliest, last=day)
     selected_days: dict[int, list[date]] = {}
     for episode_id, selected_on in DrawSelection.objects.filter(
-        episode_id__in=list(since_by_episode), draw__date__gte=earliest, draw__date__lt=day
+        episode_id__in=active.values("id"), draw__date__gte=earliest, draw__date__lt=day
     ).values_list("episode_id", "draw__date"):
         selected_days.setdefault(episode_id, []).append(selected_on)
     members = []
