@@ -1,7 +1,11 @@
 """The message a selected patient receives: no clinical detail, only where and by when.
 
-Scheduling's reminder channels (SMS, email, per the patient's preferred channel) are being
-built on another branch; until they land, email is the one channel (ADR 0011).
+Sent through scheduling's reminder channels (ADR 0011): the patient's preferred channel where we
+can use it (`scheduling.services.reminders.channel_for`), email through Django's email backend,
+SMS through scheduling's pluggable backend (`scheduling.sms`). A patient who opted out of
+reminders gets no automated message from the clinic, this one included: the front desk sees the
+selection on the worklist and reaches them as the programme does. The caller claims each
+selection once (`testing.services.draws.mark_notified`) before this runs.
 """
 
 import logging
@@ -9,6 +13,9 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 
+from scheduling import sms
+from scheduling.models import ReminderChannel, ReminderOptOut
+from scheduling.services.reminders import channel_for
 from testing.models import DrawSelection
 
 logger = logging.getLogger(__name__)
@@ -23,16 +30,25 @@ def check_in_message(selection: DrawSelection) -> str:
 
 
 def send_check_in_request(selection: DrawSelection) -> bool:
-    """Send the request through the patient's channel; False when they have none we can use."""
+    """Send the request through the patient's channel; False when they opted out of reminders,
+    have no channel we can use, or the provider failed (never retried: a second message is
+    worse than none, as for scheduling's reminders)."""
     patient = selection.patient
-    if not patient.email:
-        logger.info("Selection %s: no notification channel", selection.pk)
+    if ReminderOptOut.objects.filter(patient_id=patient.pk).exists():
+        logger.info("Selection %s: patient opted out of reminders", selection.public_id)
         return False
-    send_mail(
-        subject="Check-in request",
-        message=check_in_message(selection),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[patient.email],
-    )
-    logger.info("Selection %s: check-in request sent", selection.pk)
+    channel = channel_for(patient)
+    if channel is None:
+        logger.info("Selection %s: no notification channel", selection.public_id)
+        return False
+    text = check_in_message(selection)
+    try:
+        if channel == ReminderChannel.EMAIL:
+            send_mail("Check-in request", text, settings.DEFAULT_FROM_EMAIL, [patient.email])
+        else:
+            sms.backend().send(str(patient.phone), text)
+    except Exception:  # noqa: BLE001 - any provider error: logged, never resent
+        logger.exception("Selection %s: check-in request failed", selection.public_id)
+        return False
+    logger.info("Selection %s: check-in request sent by %s", selection.public_id, channel)
     return True

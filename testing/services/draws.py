@@ -23,6 +23,7 @@ from iop.accounts.permissions import may_manage_clinic
 from iop.audit.models import AuditAction
 from iop.audit.services import record_event, record_events
 from patients.models import Episode, EpisodeStatus, Patient
+from scheduling.selectors import missed_days_by_episode
 from testing import draw_rule
 from testing.models import (
     CollectionOutcome,
@@ -164,9 +165,11 @@ class PoolMember:
 
 
 def pool_for(site: Site, day: date) -> list[PoolMember]:
-    """Every active patient of the site on `day` whose phase tests at a rate above 0, with the
-    state their probability follows from. Four queries, whatever the pool's size; plain rows
-    (no model instances), since a site can have thousands of patients."""
+    """Every active patient of the site on `day` whose phase tests at a rate above 0 (and who is
+    not excused that day), with the state their probability follows from: k counts operating
+    days without the patient's excused days, and `owed` the selections since their last collected
+    specimen on days they missed. Six queries, whatever the pool's size; plain rows (no model
+    instances), since a site can have thousands of patients."""
     weekdays = sorted(site.operating_days)
     active = Episode.objects.filter(
         site=site,
@@ -214,11 +217,37 @@ def pool_for(site: Site, day: date) -> list[PoolMember]:
         .annotate(rate=Max("increased_tests_per_week"))
         .values_list("patient_id", "rate")
     )
+    since_by_episode = {}
+    for episode_id, patient_id, _, admitted_on, *_rest in episodes:
+        last = last_tests.get(patient_id)
+        since_by_episode[episode_id] = timezone.localtime(last, site.timezone).date() if last else admitted_on
+    # Scheduling's attendance (ADR 0011): excused days leave the patient's calendar, and a day the
+    # patient was selected and then missed (absent or excused) leaves them a test owed until the
+    # next collected specimen. Two queries over the whole pool.
+    earliest = min(since_by_episode.values(), default=day)
+    missed = missed_days_by_episode(active.values("id"), first=earliest, last=day)
+    selected_days: dict[int, list[date]] = {}
+    for episode_id, selected_on in DrawSelection.objects.filter(
+        episode_id__in=active.values("id"), draw__date__gte=earliest, draw__date__lt=day
+    ).values_list("episode_id", "draw__date"):
+        selected_days.setdefault(episode_id, []).append(selected_on)
     members = []
     ceiling = Decimal(len(weekdays))
-    for episode_id, patient_id, patient_public_id, admitted_on, phase_id, tests, max_gap in episodes:
-        last = last_tests.get(patient_id)
-        since = timezone.localtime(last, site.timezone).date() if last else admitted_on
+    for episode_id, patient_id, patient_public_id, _admitted_on, phase_id, tests, max_gap in episodes:
+        since = since_by_episode[episode_id]
+        episode_missed = missed.get(episode_id, {})
+        if episode_missed.get(day) == "excused":
+            continue  # excused today (recorded ahead): not on their calendar, not in today's pool
+        excused = sum(
+            1
+            for missed_on, status in episode_missed.items()
+            if status == "excused" and since < missed_on < day and missed_on.isoweekday() in weekdays
+        )
+        owed = sum(
+            1
+            for selected_on in selected_days.get(episode_id, ())
+            if selected_on > since and selected_on in episode_missed
+        )
         rate = min(max(tests, increases.get(patient_id) or Decimal(0)), ceiling)
         policy = policies.get(phase_id)
         state = draw_rule.PatientState(
@@ -226,9 +255,8 @@ def pool_for(site: Site, day: date) -> list[PoolMember]:
             eligible_days_per_week=len(weekdays),
             max_gap=max_gap,
             ramp=min(policy.ramp if policy else draw_rule.DEFAULT_RAMP, max_gap),
-            days_since_test=max(1, draw_rule.eligible_days_between(since, day, weekdays=weekdays)),
-            # Catch-up for tests missed through absence arrives with scheduling (ADR 0011).
-            owed="0",
+            days_since_test=max(1, draw_rule.eligible_days_between(since, day, weekdays=weekdays) - excused),
+            owed=str(owed),
         )
         members.append(
             PoolMember(
