@@ -79,6 +79,9 @@ CASELOAD_FIELDS = (
     "current_episode__phase_started_on",
     "current_episode__program__name",
     "current_episode__current_phase__name",
+    # The case manager's scheduled-hours card compares each patient's week with these.
+    "current_episode__current_phase__min_hours_per_week",
+    "current_episode__current_phase__sessions_per_week",
 )
 
 
